@@ -1,0 +1,36 @@
+// Clock: the only source of time for the core.
+//
+// The core never reads the system clock. Production code injects a clock that reads
+// absl::Now() on the core thread; tests and the simulator inject FakeClock and move it
+// by hand, which makes every run replayable. Core thread only.
+#ifndef ACD_ENGINE_CORE_CLOCK_H_
+#define ACD_ENGINE_CORE_CLOCK_H_
+
+#include "absl/time/time.h"
+
+namespace acd::core {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Returns the current time. The engine treats a reading earlier than the previous
+  // one as equal to the previous one, so time never runs backwards inside the core.
+  virtual absl::Time Now() const = 0;
+};
+
+// A clock that only moves when told to. Starts at the Unix epoch + 1,000,000,000 s.
+class FakeClock final : public Clock {
+ public:
+  FakeClock() = default;
+  explicit FakeClock(absl::Time start) : now_(start) {}
+  absl::Time Now() const override { return now_; }
+  void Set(absl::Time now) { now_ = now; }
+  void Advance(absl::Duration d) { now_ += d; }
+
+ private:
+  absl::Time now_ = absl::FromUnixSeconds(1'000'000'000);
+};
+
+}  // namespace acd::core
+
+#endif  // ACD_ENGINE_CORE_CLOCK_H_

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine, as root:
+#   1. installs the packages (scripts/install-deps.sh),
+#   2. builds everything in Release with assertions on and runs every test with ctest,
+#   3. builds engine/core and its tests with AddressSanitizer + UBSan and runs them.
+# Build trees go to build/release and build/asan. JOBS overrides the parallelism.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS="${JOBS:-$(nproc)}"
+
+bash scripts/install-deps.sh
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+cmake --build build/release -j "$JOBS"
+ctest --test-dir build/release --output-on-failure -j "$JOBS" --timeout 600
+
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DACD_SANITIZE=ON -DACD_CORE_ONLY=ON
+cmake --build build/asan -j "$JOBS"
+ctest --test-dir build/asan --output-on-failure -j "$JOBS" -L core --timeout 900
