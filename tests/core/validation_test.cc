@@ -178,7 +178,7 @@ TEST_CASE("config validation names the queue and field") {
   b.max_wait = absl::Seconds(60);
   b.overflow_queue = "a";
   c = TestConfig({a, b});
-  CHECK(error(c) == "queue 'a': overflow cycle a -> b -> a");
+  CHECK(error(c) == "queues: overflow cycle a -> b -> a");
   b.overflow_queue = "";
   b.channels = {Channel::kChat};
   c = TestConfig({a, b});
