@@ -243,6 +243,10 @@ class PropertyRun {
       REQUIRE(ev.sequence == ++last_sequence_);
       ++type_counts_[static_cast<int>(ev.type)];
       switch (ev.type) {
+        case EventType::kContactQueued:
+          // An id may be reused once the engine forgot the ended contact that had it.
+          ended_.erase(ev.contact_id);
+          break;
         case EventType::kContactOffered:
           REQUIRE(!ended_.contains(ev.contact_id));
           ++offers_;
