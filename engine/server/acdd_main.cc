@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -108,11 +109,19 @@ int Run(const Flags& flags) {
   // Health first, so load balancers stop sending; then end the streams (they never end on
   // their own), then stop accepting and let in-flight calls finish on the still-running core.
   server->GetHealthCheckService()->SetServingStatus(false);
-  (*loop)->Post([](acd::core::Engine&, acd::server::EventFeed& f) { f.EndAll(); });
+  std::promise<void> streams_ended;
+  (*loop)->Post([&streams_ended](acd::core::Engine&, acd::server::EventFeed& f) {
+    f.EndAll();
+    streams_ended.set_value();
+  });
+  streams_ended.get_future().wait();
+  spdlog::debug("streams ended");
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(flags.shutdown_grace_ms));
+  spdlog::debug("calls finished");
   server->Wait();
   (*loop)->Stop();
+  spdlog::debug("core stopped");
   spdlog::info("stopped");
   return 0;
 }
