@@ -230,6 +230,94 @@ TEST_CASE("a call flows from enqueue to answered, with the offer on WatchOffers"
   watch.TryCancel();
 }
 
+TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Login("psr-1").ok());
+  grpc::ClientContext watch;
+  watch.set_deadline(Deadline());
+  v1::AgentRequest who;
+  who.set_agent_id("psr-1");
+  auto offers = api.desk->WatchOffers(&watch, who);
+  v1::AgentUpdate update;
+  REQUIRE(offers->Read(&update));
+
+  REQUIRE(api.SetState("psr-1", v1::READY).ok());
+  REQUIRE(api.Enqueue("call-1").ok());
+  REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) { return u.has_offer(); }));
+
+  SECTION("going not ready withdraws the offer; accepting it then is FAILED_PRECONDITION") {
+    REQUIRE(api.SetState("psr-1", v1::NOT_READY, nullptr, "BREAK").ok());
+    REQUIRE(ReadUntil(offers.get(), &update,
+                      [](const v1::AgentUpdate& u) { return u.has_offer_withdrawn(); }));
+    CHECK(update.offer_withdrawn().contact_id() == "call-1");
+    grpc::Status status = api.Offer(&v1::AgentDesk::Stub::AcceptOffer, "psr-1", "call-1");
+    CHECK(status.error_code() == StatusCode::FAILED_PRECONDITION);
+    v1::ContactStatus contact;
+    REQUIRE(api.GetContact("call-1", &contact).ok());
+    CHECK(contact.state() == v1::WAITING);
+    CHECK(contact.position() == 1);
+  }
+  SECTION("a rejected offer goes back to the queue") {
+    REQUIRE(api.Offer(&v1::AgentDesk::Stub::RejectOffer, "psr-1", "call-1").ok());
+    REQUIRE(ReadUntil(offers.get(), &update,
+                      [](const v1::AgentUpdate& u) { return u.has_offer_withdrawn(); }));
+    CHECK(update.offer_withdrawn().reason() == "REJECTED");
+    v1::ContactStatus contact;
+    REQUIRE(api.GetContact("call-1", &contact).ok());
+    CHECK(contact.state() == v1::WAITING);
+  }
+  SECTION("a supervisor forces the agent out; the desktop hears of it") {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::SetStateRequest force;
+    force.set_agent_id("psr-1");
+    force.set_state(v1::LOGGED_OUT);
+    v1::AgentStatus agent;
+    REQUIRE(api.supervisor->ForceAgentState(&context, force, &agent).ok());
+    CHECK(agent.state() == v1::LOGGED_OUT);
+    REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) {
+      return u.has_status() && u.status().state() == v1::LOGGED_OUT;
+    }));
+    CHECK(api.Snapshot().agents_size() == 0);
+  }
+  watch.TryCancel();
+}
+
+TEST_CASE("a waiting caller can ask for a callback", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("call-1").ok());
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::RequestCallbackRequest request;
+  request.set_contact_id("call-1");
+  v1::ContactStatus contact;
+  REQUIRE(api.gateway->RequestCallback(&context, request, &contact).ok());
+  CHECK(contact.channel() == v1::CALLBACK);
+  CHECK(contact.state() == v1::WAITING);
+  CHECK(contact.position() == 1);
+}
+
+TEST_CASE("a full queue answers RESOURCE_EXHAUSTED", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  grpc::ClientContext rules_context;
+  rules_context.set_deadline(Deadline());
+  v1::GetRulesResponse rules;
+  REQUIRE(api.admin->GetRules(&rules_context, v1::GetRulesRequest(), &rules).ok());
+  const int max_length = rules.queues(0).max_length();
+  REQUIRE(max_length <= 20'000);  // keeps this test to a few seconds
+  for (int i = 0; i < max_length; ++i) {
+    REQUIRE(api.Enqueue(absl::StrCat("email-", i), v1::EMAIL).ok());
+  }
+  grpc::Status status = api.Enqueue("one-too-many", v1::EMAIL);
+  CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  v1::ContactStatus contact;
+  CHECK(api.GetContact("one-too-many", &contact).error_code() == StatusCode::NOT_FOUND);
+  CHECK(General(api.Snapshot()).waiting() == max_length);
+}
+
 TEST_CASE("each bad request gets its status code and changes nothing", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
