@@ -1,0 +1,475 @@
+// acdctl: the ACD engine from a terminal. Talks to acdd over the acd.v1 gRPC API.
+//
+//   acdctl [--target HOST:PORT] [--json] [--timeout S] COMMAND ...
+//     snapshot                         every queue's statistics and every agent
+//     watch [--after N]                live wallboard, refreshed from WatchEvents
+//     enqueue ID [--queue Q] [--channel C] [--priority P] [--skill S:L]... [--attr K=V]...
+//     contact get|cancel|callback|watch ID
+//     agent login ID [--skill S:L]... [--capacity CHANNEL:N]...
+//     agent ready|not-ready|logout|end-wrap-up|watch ID    (not-ready takes --reason)
+//     agent accept|reject|complete ID CONTACT_ID
+//     rules                            the rules in force
+//     health                           grpc.health.v1 check
+// --json prints API messages as JSON (one object per line for streams).
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "acd/v1/admin.grpc.pb.h"
+#include "acd/v1/agent_desk.grpc.pb.h"
+#include "acd/v1/gateway.grpc.pb.h"
+#include "acd/v1/supervisor.grpc.pb.h"
+
+namespace {
+
+using acd::v1::Channel;
+
+struct Options {
+  std::string target = "127.0.0.1:50051";
+  bool json = false;
+  double timeout_seconds = 5;
+};
+
+class Failure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+void SetDeadline(grpc::ClientContext* context, const Options& options) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
+}
+
+void Check(const grpc::Status& status) {
+  if (!status.ok()) {
+    throw Failure(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ",
+                               status.error_message()));
+  }
+}
+
+std::string Json(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+std::string ChannelName(int c) { return acd::v1::Channel_Name(static_cast<Channel>(c)); }
+
+Channel ParseChannelName(const std::string& name) {
+  Channel c;
+  if (!acd::v1::Channel_Parse(absl::AsciiStrToUpper(name), &c) || c == acd::v1::CHANNEL_UNSPECIFIED) {
+    throw Failure(absl::StrCat("unknown channel '", name, "' (voice, chat, email, callback)"));
+  }
+  return c;
+}
+
+// "name:number" -> (name, number).
+std::pair<std::string, int> ParsePair(const std::string& text, const char* what) {
+  std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits(':', 1));
+  int n = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &n)) {
+    throw Failure(absl::StrCat(what, " '", text, "' is not NAME:NUMBER"));
+  }
+  return {parts[0], n};
+}
+
+// ---- Printing ----
+
+std::string AgentStateName(int s) { return acd::v1::AgentState_Name(static_cast<acd::v1::AgentState>(s)); }
+
+void PrintContact(const acd::v1::ContactStatus& c, const Options& options) {
+  if (options.json) {
+    std::cout << Json(c) << std::endl;
+    return;
+  }
+  std::cout << absl::StrFormat("contact %s  queue %s  %s  %s", c.contact_id(), c.queue(),
+                               ChannelName(c.channel()), acd::v1::ContactState_Name(c.state()));
+  if (c.state() == acd::v1::WAITING) {
+    std::cout << absl::StrFormat("  position %d  ewt %s", c.position(),
+                                 c.ewt_known() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
+  }
+  if (!c.agent_id().empty()) std::cout << "  agent " << c.agent_id();
+  std::cout << absl::StrFormat("  waited %.0fs", c.waited_seconds()) << std::endl;
+}
+
+void PrintAgent(const acd::v1::AgentStatus& a, const Options& options) {
+  if (options.json) {
+    std::cout << Json(a) << std::endl;
+    return;
+  }
+  std::cout << absl::StrFormat("agent %s  %s", a.agent_id(), AgentStateName(a.state()));
+  if (!a.reason().empty()) std::cout << "(" << a.reason() << ")";
+  for (const acd::v1::WorkItem& w : a.work()) {
+    std::cout << absl::StrFormat("  [%s %s %s]", acd::v1::WorkItem::Phase_Name(w.phase()),
+                                 w.contact_id(), w.queue());
+  }
+  std::cout << absl::StrFormat("  handled %d", a.handled()) << std::endl;
+}
+
+std::string Wallboard(const acd::v1::Snapshot& s) {
+  std::string out = absl::StrFormat(
+      "ACD wallboard  %s  (event %d)\n\n", absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::LocalTimeZone()),
+      s.sequence());
+  absl::StrAppendFormat(&out, "%-20s %8s %8s %8s %8s %8s %8s %8s %8s\n", "QUEUE", "WAITING",
+                        "LONGEST", "OFFERED", "ANSWERED", "SL", "ASA", "ABANDON", "READY");
+  for (const acd::v1::QueueStats& q : s.queues()) {
+    absl::StrAppendFormat(&out, "%-20s %8d %7.0fs %8d %8d %7.1f%% %7.0fs %7.1f%% %8d%s\n", q.queue(),
+                          q.waiting(), q.longest_wait_seconds(), q.offered(), q.answered(),
+                          100 * q.service_level(), q.asa_seconds(), 100 * q.abandon_rate(),
+                          q.agents_ready(), q.closed() ? "  CLOSED" : "");
+  }
+  absl::StrAppendFormat(&out, "\nAGENTS  not ready %d  ready %d  reserved %d  busy %d  wrap-up %d\n",
+                        s.agents_not_ready(), s.agents_ready(), s.agents_reserved(), s.agents_busy(),
+                        s.agents_wrap_up());
+  for (const acd::v1::AgentStatus& a : s.agents()) {
+    absl::StrAppendFormat(&out, "  %-20s %-10s %-12s handled %d\n", a.agent_id(),
+                          AgentStateName(a.state()), a.reason(), a.handled());
+  }
+  return out;
+}
+
+// ---- Commands ----
+
+class Client {
+ public:
+  explicit Client(const Options& options)
+      : options_(options),
+        channel_(grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials())),
+        gateway_(acd::v1::Gateway::NewStub(channel_)),
+        desk_(acd::v1::AgentDesk::NewStub(channel_)),
+        supervisor_(acd::v1::Supervisor::NewStub(channel_)),
+        admin_(acd::v1::Admin::NewStub(channel_)) {}
+
+  void Snapshot() {
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    acd::v1::Snapshot snapshot;
+    Check(supervisor_->GetSnapshot(&context, acd::v1::SnapshotRequest(), &snapshot));
+    std::cout << (options_.json ? Json(snapshot) + "\n" : Wallboard(snapshot)) << std::flush;
+  }
+
+  // Redraws the wallboard from a fresh snapshot when events arrive (at most 4 times a
+  // second); with --json prints every event instead.
+  void Watch(uint64_t after) {
+    grpc::ClientContext context;
+    acd::v1::WatchEventsRequest request;
+    request.set_after_sequence(after);
+    auto reader = supervisor_->WatchEvents(&context, request);
+    acd::v1::Event event;
+    absl::Time last_draw = absl::InfinitePast();
+    while (reader->Read(&event)) {
+      if (options_.json) {
+        std::cout << Json(event) << std::endl;
+        continue;
+      }
+      if (absl::Now() - last_draw < absl::Milliseconds(250)) continue;
+      last_draw = absl::Now();
+      grpc::ClientContext snap_context;
+      SetDeadline(&snap_context, options_);
+      acd::v1::Snapshot snapshot;
+      if (event.type() == acd::v1::SNAPSHOT) {
+        snapshot = event.snapshot();
+      } else {
+        Check(supervisor_->GetSnapshot(&snap_context, acd::v1::SnapshotRequest(), &snapshot));
+      }
+      std::cout << "\033[H\033[2J" << Wallboard(snapshot)
+                << absl::StrFormat("\nlast event %d %s %s%s %s\n", event.sequence(),
+                                   acd::v1::EventType_Name(event.type()), event.contact_id(),
+                                   event.agent_id().empty() ? "" : " agent " + event.agent_id(),
+                                   event.queue())
+                << std::flush;
+    }
+    Check(reader->Finish());
+  }
+
+  void Enqueue(const acd::v1::EnqueueContactRequest& request) {
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    acd::v1::ContactStatus reply;
+    Check(gateway_->EnqueueContact(&context, request, &reply));
+    PrintContact(reply, options_);
+  }
+
+  void Contact(const std::string& action, const std::string& id, const std::string& reason) {
+    grpc::ClientContext context;
+    acd::v1::ContactStatus reply;
+    if (action == "watch") {
+      acd::v1::WatchContactRequest request;
+      request.set_contact_id(id);
+      auto reader = gateway_->WatchContact(&context, request);
+      while (reader->Read(&reply)) PrintContact(reply, options_);
+      Check(reader->Finish());
+      return;
+    }
+    SetDeadline(&context, options_);
+    if (action == "get") {
+      acd::v1::GetContactRequest request;
+      request.set_contact_id(id);
+      Check(gateway_->GetContact(&context, request, &reply));
+    } else if (action == "cancel") {
+      acd::v1::CancelContactRequest request;
+      request.set_contact_id(id);
+      request.set_reason(reason);
+      Check(gateway_->CancelContact(&context, request, &reply));
+    } else {
+      acd::v1::RequestCallbackRequest request;
+      request.set_contact_id(id);
+      Check(gateway_->RequestCallback(&context, request, &reply));
+    }
+    PrintContact(reply, options_);
+  }
+
+  void Login(const acd::v1::LoginRequest& request) {
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    acd::v1::AgentStatus reply;
+    Check(desk_->Login(&context, request, &reply));
+    PrintAgent(reply, options_);
+  }
+
+  void Agent(const std::string& action, const std::string& id, const std::string& contact,
+             const std::string& reason) {
+    grpc::ClientContext context;
+    acd::v1::AgentStatus reply;
+    acd::v1::AgentRequest agent;
+    agent.set_agent_id(id);
+    if (action == "watch") {
+      auto reader = desk_->WatchOffers(&context, agent);
+      acd::v1::AgentUpdate update;
+      while (reader->Read(&update)) {
+        if (options_.json) {
+          std::cout << Json(update) << std::endl;
+        } else if (update.has_offer()) {
+          const acd::v1::Offer& o = update.offer();
+          std::cout << absl::StrFormat("OFFER %s  queue %s  %s  waited %.0fs  expires in %.0fs",
+                                       o.contact_id(), o.queue(), ChannelName(o.channel()),
+                                       o.waited_seconds(), o.expires_in_seconds());
+          for (const auto& [k, v] : o.attributes()) std::cout << "  " << k << "=" << v;
+          std::cout << std::endl;
+        } else if (update.has_offer_withdrawn()) {
+          std::cout << "WITHDRAWN " << update.offer_withdrawn().contact_id() << " ("
+                    << update.offer_withdrawn().reason() << ")" << std::endl;
+        } else {
+          PrintAgent(update.status(), options_);
+        }
+      }
+      Check(reader->Finish());
+      return;
+    }
+    SetDeadline(&context, options_);
+    acd::v1::OfferRequest offer;
+    offer.set_agent_id(id);
+    offer.set_contact_id(contact);
+    acd::v1::SetStateRequest state;
+    state.set_agent_id(id);
+    state.set_reason(reason);
+    if (action == "ready") {
+      state.set_state(acd::v1::READY);
+      Check(desk_->SetState(&context, state, &reply));
+    } else if (action == "not-ready") {
+      state.set_state(acd::v1::NOT_READY);
+      Check(desk_->SetState(&context, state, &reply));
+    } else if (action == "logout") {
+      Check(desk_->Logout(&context, agent, &reply));
+    } else if (action == "end-wrap-up") {
+      Check(desk_->EndWrapUp(&context, agent, &reply));
+    } else if (action == "accept") {
+      Check(desk_->AcceptOffer(&context, offer, &reply));
+    } else if (action == "reject") {
+      Check(desk_->RejectOffer(&context, offer, &reply));
+    } else {
+      Check(desk_->CompleteContact(&context, offer, &reply));
+    }
+    PrintAgent(reply, options_);
+  }
+
+  void Rules() {
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    acd::v1::GetRulesResponse reply;
+    Check(admin_->GetRules(&context, acd::v1::GetRulesRequest(), &reply));
+    if (options_.json) {
+      std::cout << Json(reply) << std::endl;
+      return;
+    }
+    std::cout << "rules: " << reply.source() << "\n";
+    for (const acd::v1::QueueSummary& q : reply.queues()) {
+      std::cout << absl::StrFormat("queue %-20s strategy %-16s SL %.0f%% in %.0fs  wrap-up %.0fs\n",
+                                   q.name(), q.strategy(), 100 * q.service_level_target(),
+                                   q.service_level_threshold_seconds(), q.wrap_up_seconds());
+    }
+    std::cout << std::flush;
+  }
+
+  // grpc.health.v1.Health/Check with an empty request; the reply's field 1 is the status.
+  int Health() {
+    grpc::GenericStub stub(channel_);
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    grpc::ByteBuffer request;
+    grpc::Slice empty;
+    request = grpc::ByteBuffer(&empty, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    grpc::Status status = done.get_future().get();
+    Check(status);
+    std::vector<grpc::Slice> slices;
+    (void)response.Dump(&slices);
+    std::string bytes;
+    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    const int serving = (bytes.size() == 2 && bytes[0] == 0x08) ? bytes[1] : 0;
+    static const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+    const char* name = serving >= 0 && serving <= 3 ? kNames[serving] : "UNKNOWN";
+    std::cout << (options_.json ? absl::StrCat("{\"status\":\"", name, "\"}") : name) << std::endl;
+    return serving == 1 ? 0 : 1;
+  }
+
+ private:
+  const Options& options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<acd::v1::Gateway::Stub> gateway_;
+  std::unique_ptr<acd::v1::AgentDesk::Stub> desk_;
+  std::unique_ptr<acd::v1::Supervisor::Stub> supervisor_;
+  std::unique_ptr<acd::v1::Admin::Stub> admin_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"acdctl: talk to the ACD engine (acdd) from a terminal"};
+  app.require_subcommand(1);
+  app.add_option("--target", options.target, "acdd address HOST:PORT")->capture_default_str();
+  app.add_flag("--json", options.json, "print API messages as JSON");
+  app.add_option("--timeout", options.timeout_seconds, "deadline for each call, in seconds")
+      ->capture_default_str();
+
+  app.add_subcommand("snapshot", "every queue's statistics and every agent's state");
+  uint64_t after = 0;
+  CLI::App* watch = app.add_subcommand("watch", "live wallboard from WatchEvents");
+  watch->add_option("--after", after, "resume after this event sequence (0: snapshot first)");
+
+  acd::v1::EnqueueContactRequest enqueue_request;
+  std::string enqueue_id, enqueue_queue = "general", enqueue_channel = "voice";
+  std::string language, preferred;
+  int priority = 0;
+  std::vector<std::string> requirements, attributes;
+  CLI::App* enqueue = app.add_subcommand("enqueue", "put a contact in a queue");
+  enqueue->add_option("contact_id", enqueue_id, "the contact's id")->required();
+  enqueue->add_option("--queue", enqueue_queue)->capture_default_str();
+  enqueue->add_option("--channel", enqueue_channel, "voice, chat, email, callback")
+      ->capture_default_str();
+  CLI::Option* priority_option = enqueue->add_option("--priority", priority);
+  enqueue->add_option("--skill", requirements, "requirement SKILL:MIN_LEVEL (repeatable)");
+  enqueue->add_option("--language", language);
+  enqueue->add_option("--preferred-agent", preferred);
+  enqueue->add_option("--attr", attributes, "attribute KEY=VALUE (repeatable)");
+
+  std::string contact_action, contact_id, cancel_reason = "CALLER_HANGUP";
+  CLI::App* contact = app.add_subcommand("contact", "get, cancel, callback or watch a contact");
+  contact->add_option("action", contact_action)
+      ->required()
+      ->check(CLI::IsMember({"get", "cancel", "callback", "watch"}));
+  contact->add_option("contact_id", contact_id)->required();
+  contact->add_option("--reason", cancel_reason, "cancel reason")->capture_default_str();
+
+  std::string agent_action, agent_id, offer_contact, reason;
+  std::vector<std::string> skills, capacities;
+  CLI::App* agent = app.add_subcommand("agent", "agent desk commands");
+  agent->add_option("action", agent_action)
+      ->required()
+      ->check(CLI::IsMember({"login", "ready", "not-ready", "logout", "end-wrap-up", "accept",
+                             "reject", "complete", "watch"}));
+  agent->add_option("agent_id", agent_id)->required();
+  agent->add_option("contact_id", offer_contact, "for accept, reject, complete");
+  agent->add_option("--skill", skills, "login: SKILL:LEVEL (repeatable)");
+  agent->add_option("--capacity", capacities, "login: CHANNEL:MAX (repeatable)");
+  agent->add_option("--reason", reason, "not-ready reason code (BREAK, LUNCH, ...)");
+
+  app.add_subcommand("rules", "the routing rules in force");
+  app.add_subcommand("health", "grpc.health.v1 check; exit 0 when SERVING");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    Client client(options);
+    if (app.got_subcommand("snapshot")) client.Snapshot();
+    if (app.got_subcommand("watch")) client.Watch(after);
+    if (app.got_subcommand("enqueue")) {
+      enqueue_request.set_contact_id(enqueue_id);
+      enqueue_request.set_queue(enqueue_queue);
+      enqueue_request.set_channel(ParseChannelName(enqueue_channel));
+      if (priority_option->count() > 0) {
+        enqueue_request.set_priority(priority);
+        enqueue_request.set_has_priority(true);
+      }
+      for (const std::string& r : requirements) {
+        auto [skill, level] = ParsePair(r, "--skill");
+        acd::v1::SkillRequirement* req = enqueue_request.add_requirements();
+        req->set_skill(skill);
+        req->set_min_level(level);
+      }
+      enqueue_request.set_language(language);
+      enqueue_request.set_preferred_agent_id(preferred);
+      for (const std::string& a : attributes) {
+        std::vector<std::string> kv = absl::StrSplit(a, absl::MaxSplits('=', 1));
+        if (kv.size() != 2) throw Failure(absl::StrCat("--attr '", a, "' is not KEY=VALUE"));
+        (*enqueue_request.mutable_attributes())[kv[0]] = kv[1];
+      }
+      client.Enqueue(enqueue_request);
+    }
+    if (app.got_subcommand("contact")) client.Contact(contact_action, contact_id, cancel_reason);
+    if (app.got_subcommand("agent")) {
+      if (agent_action == "login") {
+        acd::v1::LoginRequest login;
+        login.set_agent_id(agent_id);
+        for (const std::string& s : skills) {
+          auto [skill, level] = ParsePair(s, "--skill");
+          acd::v1::AgentSkill* out = login.add_skills();
+          out->set_skill(skill);
+          out->set_level(level);
+        }
+        for (const std::string& c : capacities) {
+          auto [channel, max] = ParsePair(c, "--capacity");
+          acd::v1::ChannelCapacity* out = login.add_capacities();
+          out->set_channel(ParseChannelName(channel));
+          out->set_max(max);
+        }
+        client.Login(login);
+      } else {
+        const bool needs_contact =
+            agent_action == "accept" || agent_action == "reject" || agent_action == "complete";
+        if (needs_contact && offer_contact.empty()) {
+          throw Failure(absl::StrCat("agent ", agent_action, " needs AGENT_ID CONTACT_ID"));
+        }
+        client.Agent(agent_action, agent_id, offer_contact, reason);
+      }
+    }
+    if (app.got_subcommand("rules")) client.Rules();
+    if (app.got_subcommand("health")) return client.Health();
+  } catch (const Failure& failure) {
+    std::cerr << "acdctl: " << failure.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,166 @@
+// acdd: the ACD server. Runs the core on one thread and serves the acd.v1 gRPC API,
+// grpc.health.v1.Health and server reflection. Prints "listening on HOST:PORT" once it
+// accepts calls; SIGINT/SIGTERM stop it gracefully (exit 0).
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "engine/core/config.h"
+#include "engine/server/core_loop.h"
+#include "engine/server/services.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+struct Flags {
+  std::string listen = "127.0.0.1:50051";
+  std::string rules;
+  std::string log_level = "info";
+  size_t event_ring = 10'000;
+  size_t stream_buffer = 1'024;
+  int max_streams = 10'000;
+  int max_streams_per_client = 16;
+  int max_message_bytes = 64 * 1024;
+  int shutdown_grace_ms = 5'000;
+};
+
+// "HOST:PORT" -> HOST (brackets kept for IPv6).
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+int Run(const Flags& flags) {
+  if (!flags.rules.empty()) {
+    spdlog::error(
+        "--rules {}: rules files arrive with the routing-rules work (issue 5); until then acdd "
+        "runs only the built-in default rules (omit --rules)",
+        flags.rules);
+    return 2;
+  }
+
+  // SIGINT/SIGTERM are taken by sigwait() below; block them before any thread starts so
+  // no other thread is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  acd::server::EventFeed::Options feed;
+  feed.ring_events = flags.event_ring;
+  feed.subscriber_buffer = flags.stream_buffer;
+  feed.max_streams = flags.max_streams;
+  feed.max_streams_per_client = flags.max_streams_per_client;
+  absl::StatusOr<std::unique_ptr<acd::server::CoreLoop>> loop =
+      acd::server::CoreLoop::Create(acd::core::DefaultConfig(), feed);
+  if (!loop.ok()) {
+    spdlog::error("cannot start the engine: {}", loop.status().ToString());
+    return 1;
+  }
+  (*loop)->Start();
+
+  acd::server::GatewayService gateway(**loop, flags.stream_buffer);
+  acd::server::AgentDeskService agent_desk(**loop, flags.stream_buffer);
+  acd::server::SupervisorService supervisor(**loop, flags.stream_buffer);
+  acd::server::AdminService admin(**loop, "built-in default");
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(flags.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             std::max(flags.max_streams_per_client * 4, 100));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.RegisterService(&gateway);
+  builder.RegisterService(&agent_desk);
+  builder.RegisterService(&supervisor);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    spdlog::error("cannot listen on {}", flags.listen);
+    (*loop)->Stop();
+    return 1;
+  }
+  std::cout << "listening on " << HostOf(flags.listen) << ":" << port << std::endl;
+  spdlog::info("acdd listening on {}:{} with the built-in default rules", HostOf(flags.listen),
+               port);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("signal {}: shutting down", signal_number);
+
+  // Health first, so load balancers stop sending; then end the streams (they never end on
+  // their own), then stop accepting and let in-flight calls finish on the still-running core.
+  server->GetHealthCheckService()->SetServingStatus(false);
+  std::promise<void> streams_ended;
+  (*loop)->Post([&streams_ended](acd::core::Engine&, acd::server::EventFeed& f) {
+    f.EndAll();
+    streams_ended.set_value();
+  });
+  streams_ended.get_future().wait();
+  spdlog::debug("streams ended");
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(flags.shutdown_grace_ms));
+  spdlog::debug("calls finished");
+  server->Wait();
+  (*loop)->Stop();
+  spdlog::debug("core stopped");
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"acdd: the ACD engine server (gRPC API acd.v1)"};
+  app.add_option("--listen", flags.listen, "HOST:PORT to listen on; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--rules", flags.rules,
+                 "routing rules file (not yet supported: the built-in default is used)");
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  app.add_option("--event-ring", flags.event_ring,
+                 "recent events kept for WatchEvents resume")
+      ->capture_default_str();
+  app.add_option("--stream-buffer", flags.stream_buffer,
+                 "messages a stream subscriber may fall behind before it is cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--max-streams", flags.max_streams, "open streams in all")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--max-streams-per-client", flags.max_streams_per_client,
+                 "open streams per client connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000));
+  app.add_option("--max-message-bytes", flags.max_message_bytes, "largest request accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 64 * 1024 * 1024));
+  app.add_option("--shutdown-grace-ms", flags.shutdown_grace_ms,
+                 "time in-flight calls get to finish on SIGINT/SIGTERM")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("acdd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  return Run(flags);
+}

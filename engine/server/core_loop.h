@@ -1,0 +1,71 @@
+// CoreLoop: the one thread that owns the engine. gRPC handlers Post() commands to it;
+// each command runs alone on that thread, then the loop fires the timers that are due
+// (Engine::Advance), lets the EventFeed send coalesced updates, and re-arms a steady
+// timer for Engine::NextTimer(). Nothing else touches the engine, so no lock guards it.
+//
+// Thread rules: Post(), io() and config() from any thread; the Engine& and EventFeed&
+// handed to a command are valid only inside it, on the core thread.
+#ifndef ACD_ENGINE_SERVER_CORE_LOOP_H_
+#define ACD_ENGINE_SERVER_CORE_LOOP_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/status/statusor.h"
+#include "engine/core/config.h"
+#include "engine/core/engine.h"
+#include "engine/server/event_feed.h"
+#include "engine/server/wall_clock.h"
+
+namespace acd::server {
+
+class CoreLoop {
+ public:
+  using Command = std::function<void(core::Engine&, EventFeed&)>;
+
+  // Builds the engine (INVALID_ARGUMENT if `config` is not valid). Call Start() to run.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<CoreLoop>> Create(
+      core::EngineConfig config, EventFeed::Options feed_options);
+  ~CoreLoop();  // Stop()s if still running.
+  CoreLoop(const CoreLoop&) = delete;
+  CoreLoop& operator=(const CoreLoop&) = delete;
+
+  // Starts the core thread.
+  void Start();
+  // Runs the commands already posted, then stops the thread and joins it. Commands
+  // posted afterwards are never run. Idempotent.
+  void Stop();
+
+  // Any thread. Queues `command` to run on the core thread, in posting order.
+  void Post(Command command);
+
+  boost::asio::io_context& io() { return io_; }
+  // The rule set in force (immutable while the server runs).
+  const core::EngineConfig& config() const { return config_; }
+
+ private:
+  CoreLoop(core::EngineConfig config, EventFeed::Options feed_options);
+  // Core thread: fires due timers, flushes the feed, re-arms the timer.
+  void AfterCommand();
+  void ArmTimer();
+
+  const core::EngineConfig config_;
+  WallClock clock_;
+  boost::asio::io_context io_{1};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::steady_timer timer_{io_};
+  EventFeed feed_;
+  std::unique_ptr<core::Engine> engine_;
+  std::thread thread_;
+  bool stopping_ = false;  // core thread
+};
+
+}  // namespace acd::server
+
+#endif  // ACD_ENGINE_SERVER_CORE_LOOP_H_

@@ -1,0 +1,127 @@
+// EventFeed: receives every core event (it is the engine's EventSink) and fans it out to
+// the server's streams: WatchEvents subscribers (every event, resumable by sequence from
+// a bounded ring of recent events), WatchOffers subscribers (offers, withdrawn offers
+// and status changes of one agent) and WatchContact subscribers (status changes of one
+// contact, including position and EWT as its queue moves).
+//
+// Thread rules: core thread only, like the engine. OnEvent runs inside engine commands;
+// it copies what it needs (event strings are views) and only makes const engine queries.
+// WatchContact updates are recomputed once per command, in Flush(), and sent only when
+// something a caller would notice changed: that coalesces bursts of queue movement.
+//
+// Bounds: the ring keeps `ring_events` events; each subscriber buffers at most
+// `subscriber_buffer` messages (OutboundStream cuts off one that falls further behind);
+// `max_streams` streams in all and `max_streams_per_client` per client connection.
+#ifndef ACD_ENGINE_SERVER_EVENT_FEED_H_
+#define ACD_ENGINE_SERVER_EVENT_FEED_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "acd/v1/agent_desk.pb.h"
+#include "acd/v1/common.pb.h"
+#include "acd/v1/supervisor.pb.h"
+#include "engine/core/engine.h"
+#include "engine/core/event.h"
+#include "engine/server/outbound_stream.h"
+
+namespace acd::server {
+
+using EventStream = OutboundStream<v1::Event>;
+using OfferStream = OutboundStream<v1::AgentUpdate>;
+using ContactStream = OutboundStream<v1::ContactStatus>;
+
+class EventFeed final : public core::EventSink {
+ public:
+  struct Options {
+    size_t ring_events = 10'000;
+    size_t subscriber_buffer = 1'024;
+    int max_streams = 10'000;
+    int max_streams_per_client = 16;
+  };
+
+  EventFeed(boost::asio::io_context& core, Options options);
+  ~EventFeed() override;
+
+  // REQUIRES: called once, before the first event, with the engine this feed listens to.
+  void set_engine(const core::Engine* engine) { engine_ = engine; }
+
+  void OnEvent(const core::Event& event) override;
+
+  // After each command (and timer firing): sends WatchContact updates that changed.
+  void Flush();
+
+  // Each Watch* registers a stream the caller created, and sends its first messages. On
+  // failure the stream is not registered and the caller must end it with the status:
+  // RESOURCE_EXHAUSTED (too many streams), OUT_OF_RANGE (after_sequence not retained or
+  // in the future), NOT_FOUND (unknown contact), UNAVAILABLE (shutting down).
+  absl::Status WatchEvents(EventStream* stream, uint64_t after_sequence,
+                           const std::string& client);
+  absl::Status WatchOffers(OfferStream* stream, const std::string& agent_id,
+                           const std::string& client);
+  absl::Status WatchContact(ContactStream* stream, const std::string& contact_id,
+                            const std::string& client);
+
+  // Ends every stream with UNAVAILABLE and refuses new ones (graceful shutdown).
+  void EndAll();
+
+  // The oldest event still retained (0 when none).
+  uint64_t oldest_retained() const;
+  int open_streams() const { return open_streams_; }
+
+ private:
+  struct ContactWatch {
+    std::string contact_id;
+    std::string queue;
+    std::string last_key;  // what the caller last saw (state, position, EWT, ...)
+  };
+
+  // Takes a stream slot for `client`, or says why not.
+  absl::Status Admit(const std::string& client);
+  void Release(const std::string& client);
+
+  void FanOutToAgent(const core::Event& event);
+  void SendOffer(const std::string& agent_id, absl::string_view contact_id, uint64_t sequence);
+  void SendWithdrawn(const std::string& agent_id, absl::string_view contact_id,
+                     absl::string_view reason, uint64_t sequence);
+  void SendAgentStatus(const std::string& agent_id, uint64_t sequence);
+  void PushToAgent(const std::string& agent_id, std::shared_ptr<const v1::AgentUpdate> update);
+  // Sends the contact's status if the caller would see a change; ends at a final state.
+  void RefreshContact(ContactStream* stream, ContactWatch& watch);
+
+  boost::asio::io_context& core_;
+  const Options options_;
+  const core::Engine* engine_ = nullptr;
+  bool accepting_ = true;
+
+  std::deque<std::shared_ptr<const v1::Event>> ring_;
+  absl::flat_hash_set<EventStream*> event_streams_;
+
+  absl::flat_hash_map<std::string, absl::flat_hash_set<OfferStream*>> offer_streams_;
+  absl::flat_hash_map<OfferStream*, std::string> offer_stream_agent_;
+  // Offers open now (contact -> agent), for every agent: lets a watcher learn that an
+  // offer was withdrawn when the event names only the contact (caller hung up).
+  absl::flat_hash_map<std::string, std::string> open_offers_;
+
+  absl::flat_hash_map<ContactStream*, ContactWatch> contact_watches_;
+  // What moved during the current command; Flush() refreshes the watches it touches.
+  absl::flat_hash_set<std::string> dirty_queues_;
+  absl::flat_hash_set<std::string> dirty_contacts_;
+  bool staffing_changed_ = false;
+
+  absl::flat_hash_map<std::string, int> streams_per_client_;
+  int open_streams_ = 0;
+};
+
+}  // namespace acd::server
+
+#endif  // ACD_ENGINE_SERVER_EVENT_FEED_H_

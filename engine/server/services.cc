@@ -1,0 +1,317 @@
+#include "engine/server/services.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/server/api_mapping.h"
+#include "spdlog/spdlog.h"
+
+namespace acd::server {
+namespace {
+
+using core::Engine;
+
+// Finishes a unary call at once (edge check failed).
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+// Runs `command` on the core thread and finishes the call with its status. `what` names
+// the call and ids for the debug log (never attribute values).
+grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext* context,
+                                    std::string what,
+                                    std::function<absl::Status(Engine&)> command) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  loop.Post([reactor, what = std::move(what), command = std::move(command)](Engine& engine,
+                                                                           EventFeed&) {
+    absl::Status status = command(engine);
+    if (!status.ok()) {
+      spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
+    }
+    reactor->Finish(ToGrpc(status));
+  });
+  return reactor;
+}
+
+absl::Status ReplyContact(const Engine& engine, absl::string_view contact_id,
+                          v1::ContactStatus* out) {
+  absl::StatusOr<core::ContactStatus> contact = engine.GetContact(contact_id);
+  if (!contact.ok()) return contact.status();
+  ToProto(*contact, out);
+  return absl::OkStatus();
+}
+
+// The agent's status; an agent the engine does not know is LOGGED_OUT.
+absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id,
+                        v1::AgentStatus* out) {
+  absl::StatusOr<core::AgentStatus> agent = engine.GetAgent(agent_id);
+  if (agent.ok()) {
+    ToProto(*agent, out);
+  } else {
+    out->set_agent_id(agent_id);
+    out->set_state(v1::LOGGED_OUT);
+  }
+  return absl::OkStatus();
+}
+
+// Runs `command`; on success replies with the agent's status after it.
+grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
+                                       absl::string_view method, const std::string& agent_id,
+                                       v1::AgentStatus* response,
+                                       std::function<absl::Status(Engine&)> command) {
+  if (absl::Status s = CheckId(agent_id, "agent_id", loop.config().limits); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return RunOnCore(loop, context, absl::StrCat(method, " agent=", agent_id),
+                   [agent_id, response, command = std::move(command)](Engine& engine) {
+                     absl::Status status = command(engine);
+                     if (!status.ok()) return status;
+                     return ReplyAgent(engine, agent_id, response);
+                   });
+}
+
+// Sets an agent's state for AgentDesk.SetState (forced = false) and
+// Supervisor.ForceAgentState (forced = true).
+grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerContext* context,
+                                        const v1::SetStateRequest& request,
+                                        v1::AgentStatus* response, bool forced) {
+  absl::StatusOr<core::AgentState> state = AgentStateFromProto(request.state(), "state");
+  if (!state.ok()) return FinishNow(context, state.status());
+  const core::AgentState target = *state;
+  if (target != core::AgentState::kReady && target != core::AgentState::kNotReady &&
+      target != core::AgentState::kLoggedOut) {
+    return FinishNow(context,
+                     absl::InvalidArgumentError(absl::StrCat(
+                         "state ", v1::AgentState_Name(request.state()),
+                         " cannot be set; use READY, NOT_READY or LOGGED_OUT")));
+  }
+  std::string reason = request.reason();
+  return AgentCommand(
+      loop, context, forced ? "ForceAgentState" : "SetState", request.agent_id(), response,
+      [agent_id = request.agent_id(), target, reason, forced](Engine& engine) {
+        if (forced) return engine.ForceState(agent_id, target, reason);
+        switch (target) {
+          case core::AgentState::kReady:
+            return engine.SetReady(agent_id);
+          case core::AgentState::kNotReady:
+            return engine.SetNotReady(agent_id, reason);
+          default:
+            return engine.Logout(agent_id);
+        }
+      });
+}
+
+}  // namespace
+
+// ---- Gateway ----
+
+grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerContext* context,
+                                                         const v1::EnqueueContactRequest* request,
+                                                         v1::ContactStatus* response) {
+  absl::StatusOr<core::EnqueueRequest> command = FromProto(*request, loop_.config().limits);
+  if (!command.ok()) return FinishNow(context, command.status());
+  return RunOnCore(loop_, context,
+                   absl::StrCat("EnqueueContact contact=", request->contact_id(),
+                                " queue=", request->queue()),
+                   [command = *std::move(command), response](Engine& engine) {
+                     absl::Status status = engine.Enqueue(command);
+                     if (!status.ok()) return status;
+                     return ReplyContact(engine, command.contact_id, response);
+                   });
+}
+
+grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerContext* context,
+                                                        const v1::CancelContactRequest* request,
+                                                        v1::ContactStatus* response) {
+  const core::Limits& limits = loop_.config().limits;
+  if (absl::Status s = CheckId(request->contact_id(), "contact_id", limits); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return RunOnCore(loop_, context, absl::StrCat("CancelContact contact=", request->contact_id()),
+                   [id = request->contact_id(), reason = request->reason(),
+                    response](Engine& engine) {
+                     absl::Status status = engine.Cancel(id, reason);
+                     if (!status.ok()) return status;
+                     return ReplyContact(engine, id, response);
+                   });
+}
+
+grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext* context,
+                                                     const v1::GetContactRequest* request,
+                                                     v1::ContactStatus* response) {
+  if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
+      !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return RunOnCore(loop_, context, absl::StrCat("GetContact contact=", request->contact_id()),
+                   [id = request->contact_id(), response](Engine& engine) {
+                     return ReplyContact(engine, id, response);
+                   });
+}
+
+grpc::ServerUnaryReactor* GatewayService::RequestCallback(
+    grpc::CallbackServerContext* context, const v1::RequestCallbackRequest* request,
+    v1::ContactStatus* response) {
+  if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
+      !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return RunOnCore(loop_, context,
+                   absl::StrCat("RequestCallback contact=", request->contact_id()),
+                   [id = request->contact_id(), response](Engine& engine) {
+                     absl::Status status = engine.RequestCallback(id);
+                     if (!status.ok()) return status;
+                     return ReplyContact(engine, id, response);
+                   });
+}
+
+grpc::ServerWriteReactor<v1::ContactStatus>* GatewayService::WatchContact(
+    grpc::CallbackServerContext* context, const v1::WatchContactRequest* request) {
+  const std::string client = context->peer();
+  auto* stream = new ContactStream(loop_.io(), stream_buffer_, "WatchContact " + client);
+  absl::Status edge = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
+  loop_.Post([stream, edge, client, id = request->contact_id()](Engine&, EventFeed& feed) {
+    absl::Status status = edge.ok() ? feed.WatchContact(stream, id, client) : edge;
+    if (!status.ok()) stream->CutOff(ToGrpc(status));
+  });
+  return stream;
+}
+
+// ---- AgentDesk ----
+
+grpc::ServerUnaryReactor* AgentDeskService::Login(grpc::CallbackServerContext* context,
+                                                  const v1::LoginRequest* request,
+                                                  v1::AgentStatus* response) {
+  absl::StatusOr<core::LoginRequest> command = FromProto(*request, loop_.config().limits);
+  if (!command.ok()) return FinishNow(context, command.status());
+  return RunOnCore(loop_, context, absl::StrCat("Login agent=", request->agent_id()),
+                   [command = *std::move(command), response](Engine& engine) {
+                     absl::Status status = engine.Login(command);
+                     if (!status.ok()) return status;
+                     return ReplyAgent(engine, command.agent_id, response);
+                   });
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::Logout(grpc::CallbackServerContext* context,
+                                                   const v1::AgentRequest* request,
+                                                   v1::AgentStatus* response) {
+  return AgentCommand(loop_, context, "Logout", request->agent_id(), response,
+                      [id = request->agent_id()](Engine& engine) { return engine.Logout(id); });
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::SetState(grpc::CallbackServerContext* context,
+                                                     const v1::SetStateRequest* request,
+                                                     v1::AgentStatus* response) {
+  return SetAgentState(loop_, context, *request, response, /*forced=*/false);
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(grpc::CallbackServerContext* context,
+                                                        const v1::OfferRequest* request,
+                                                        v1::AgentStatus* response) {
+  return AgentCommand(loop_, context, "AcceptOffer", request->agent_id(), response,
+                      [agent = request->agent_id(), contact = request->contact_id()](
+                          Engine& engine) { return engine.Accept(agent, contact); });
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(grpc::CallbackServerContext* context,
+                                                        const v1::OfferRequest* request,
+                                                        v1::AgentStatus* response) {
+  return AgentCommand(loop_, context, "RejectOffer", request->agent_id(), response,
+                      [agent = request->agent_id(), contact = request->contact_id()](
+                          Engine& engine) { return engine.Reject(agent, contact); });
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(grpc::CallbackServerContext* context,
+                                                            const v1::OfferRequest* request,
+                                                            v1::AgentStatus* response) {
+  return AgentCommand(loop_, context, "CompleteContact", request->agent_id(), response,
+                      [agent = request->agent_id(), contact = request->contact_id()](
+                          Engine& engine) { return engine.Complete(agent, contact); });
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::EndWrapUp(grpc::CallbackServerContext* context,
+                                                      const v1::AgentRequest* request,
+                                                      v1::AgentStatus* response) {
+  return AgentCommand(loop_, context, "EndWrapUp", request->agent_id(), response,
+                      [id = request->agent_id()](Engine& engine) { return engine.EndWrapUp(id); });
+}
+
+grpc::ServerWriteReactor<v1::AgentUpdate>* AgentDeskService::WatchOffers(
+    grpc::CallbackServerContext* context, const v1::AgentRequest* request) {
+  const std::string client = context->peer();
+  auto* stream = new OfferStream(loop_.io(), stream_buffer_, "WatchOffers " + client);
+  absl::Status edge = CheckId(request->agent_id(), "agent_id", loop_.config().limits);
+  loop_.Post([stream, edge, client, id = request->agent_id()](Engine&, EventFeed& feed) {
+    absl::Status status = edge.ok() ? feed.WatchOffers(stream, id, client) : edge;
+    if (!status.ok()) stream->CutOff(ToGrpc(status));
+  });
+  return stream;
+}
+
+// ---- Supervisor ----
+
+grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerContext* context,
+                                                         const v1::SnapshotRequest* request,
+                                                         v1::Snapshot* response) {
+  return RunOnCore(loop_, context, "GetSnapshot", [this, response](Engine& engine) {
+    ToProto(engine.Snapshot(), response);
+    for (v1::QueueStats& q : *response->mutable_queues()) {
+      q.set_window_seconds(absl::ToDoubleSeconds(loop_.config().stats_window));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
+    grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) {
+  const std::string client = context->peer();
+  auto* stream = new EventStream(loop_.io(), stream_buffer_, "WatchEvents " + client);
+  loop_.Post([stream, client, after = request->after_sequence()](Engine&, EventFeed& feed) {
+    absl::Status status = feed.WatchEvents(stream, after, client);
+    if (!status.ok()) stream->CutOff(ToGrpc(status));
+  });
+  return stream;
+}
+
+grpc::ServerUnaryReactor* SupervisorService::ForceAgentState(grpc::CallbackServerContext* context,
+                                                             const v1::SetStateRequest* request,
+                                                             v1::AgentStatus* response) {
+  return SetAgentState(loop_, context, *request, response, /*forced=*/true);
+}
+
+// ---- Admin ----
+
+namespace {
+constexpr char kRulesDeferred[] =
+    "rules files arrive with the routing-rules work (issue 5); this server runs the built-in "
+    "default rules (see GetRules)";
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::ValidateRules(grpc::CallbackServerContext* context,
+                                                      const v1::ValidateRulesRequest* request,
+                                                      v1::ValidateRulesResponse* response) {
+  return FinishNow(context, absl::UnimplementedError(kRulesDeferred));
+}
+
+grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* context,
+                                                   const v1::ApplyRulesRequest* request,
+                                                   v1::ApplyRulesResponse* response) {
+  return FinishNow(context, absl::UnimplementedError(kRulesDeferred));
+}
+
+grpc::ServerUnaryReactor* AdminService::GetRules(grpc::CallbackServerContext* context,
+                                                 const v1::GetRulesRequest* request,
+                                                 v1::GetRulesResponse* response) {
+  // The config is immutable while the server runs, so this needs no trip to the core.
+  ToProto(loop_.config(), response);
+  response->set_source(source_);
+  return FinishNow(context, absl::OkStatus());
+}
+
+}  // namespace acd::server

@@ -1,0 +1,639 @@
+// Integration tests: the real acdd on port 0, driven through the generated C++ client.
+// Waiting is always bounded by a gRPC deadline; nothing asserts on timing.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "acd/v1/admin.grpc.pb.h"
+#include "acd/v1/agent_desk.grpc.pb.h"
+#include "acd/v1/gateway.grpc.pb.h"
+#include "acd/v1/supervisor.grpc.pb.h"
+#include "tests/server/acdd_process.h"
+
+namespace acd::testing {
+namespace {
+
+using grpc::StatusCode;
+
+constexpr auto kCallDeadline = std::chrono::seconds(10);
+
+// Blocking clients with no call in progress read their connection only from gRPC's backup
+// poller (every 5 s by default), so they would answer a shutting-down server's GOAWAY ping
+// late and stretch each shutdown test to the server's grace period. Poll often instead.
+const bool kFastBackupPoll = [] {
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "50", /*overwrite=*/0);
+  return true;
+}();
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + kCallDeadline;
+}
+
+// Stubs for every service on one channel. Channels with `own_connection` never share a
+// TCP connection with other channels (gRPC pools subchannels with equal arguments).
+struct Api {
+  explicit Api(const std::string& target, grpc::ChannelArguments args = {},
+               bool own_connection = true) {
+    if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    gateway = v1::Gateway::NewStub(channel);
+    desk = v1::AgentDesk::NewStub(channel);
+    supervisor = v1::Supervisor::NewStub(channel);
+    admin = v1::Admin::NewStub(channel);
+  }
+
+  grpc::Status Enqueue(const std::string& id, v1::Channel ch = v1::VOICE,
+                       v1::ContactStatus* out = nullptr, const std::string& queue = "general") {
+    v1::EnqueueContactRequest request;
+    request.set_contact_id(id);
+    request.set_queue(queue);
+    request.set_channel(ch);
+    return Enqueue(request, out);
+  }
+  grpc::Status Enqueue(const v1::EnqueueContactRequest& request, v1::ContactStatus* out = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::ContactStatus reply;
+    return gateway->EnqueueContact(&context, request, out ? out : &reply);
+  }
+  grpc::Status GetContact(const std::string& id, v1::ContactStatus* out) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::GetContactRequest request;
+    request.set_contact_id(id);
+    return gateway->GetContact(&context, request, out);
+  }
+  grpc::Status Cancel(const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::CancelContactRequest request;
+    request.set_contact_id(id);
+    request.set_reason("CALLER_HANGUP");
+    v1::ContactStatus reply;
+    return gateway->CancelContact(&context, request, &reply);
+  }
+  grpc::Status Login(const std::string& agent, v1::AgentStatus* out = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::LoginRequest request;
+    request.set_agent_id(agent);
+    v1::AgentSkill* skill = request.add_skills();
+    skill->set_skill("general");
+    skill->set_level(5);
+    v1::AgentStatus reply;
+    return desk->Login(&context, request, out ? out : &reply);
+  }
+  grpc::Status Logout(const std::string& agent) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::AgentRequest request;
+    request.set_agent_id(agent);
+    v1::AgentStatus reply;
+    return desk->Logout(&context, request, &reply);
+  }
+  grpc::Status SetState(const std::string& agent, v1::AgentState state,
+                        v1::AgentStatus* out = nullptr, const std::string& reason = "") {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::SetStateRequest request;
+    request.set_agent_id(agent);
+    request.set_state(state);
+    request.set_reason(reason);
+    v1::AgentStatus reply;
+    return desk->SetState(&context, request, out ? out : &reply);
+  }
+  using OfferCall = grpc::Status (v1::AgentDesk::Stub::*)(grpc::ClientContext*,
+                                                           const v1::OfferRequest&,
+                                                           v1::AgentStatus*);
+  grpc::Status Offer(OfferCall call, const std::string& agent, const std::string& contact,
+                     v1::AgentStatus* out = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::OfferRequest request;
+    request.set_agent_id(agent);
+    request.set_contact_id(contact);
+    v1::AgentStatus reply;
+    return (desk.get()->*call)(&context, request, out ? out : &reply);
+  }
+  v1::Snapshot Snapshot() {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::Snapshot snapshot;
+    grpc::Status status = supervisor->GetSnapshot(&context, v1::SnapshotRequest(), &snapshot);
+    REQUIRE(status.error_message() == "");
+    REQUIRE(status.ok());
+    return snapshot;
+  }
+
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Gateway::Stub> gateway;
+  std::unique_ptr<v1::AgentDesk::Stub> desk;
+  std::unique_ptr<v1::Supervisor::Stub> supervisor;
+  std::unique_ptr<v1::Admin::Stub> admin;
+};
+
+const v1::QueueStats& General(const v1::Snapshot& s) {
+  for (const v1::QueueStats& q : s.queues()) {
+    if (q.queue() == "general") return q;
+  }
+  FAIL("no queue general in the snapshot");
+  throw;
+}
+
+// Reads stream messages until `match` or the stream ends; the context's deadline bounds it.
+template <class Msg, class Match>
+bool ReadUntil(grpc::ClientReader<Msg>* reader, Msg* msg, Match match) {
+  while (reader->Read(msg)) {
+    if (match(*msg)) return true;
+  }
+  return false;
+}
+
+TEST_CASE("a call flows from enqueue to answered, with the offer on WatchOffers", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+
+  v1::AgentStatus agent;
+  REQUIRE(api.Login("psr-1", &agent).ok());
+  CHECK(agent.state() == v1::NOT_READY);
+
+  grpc::ClientContext watch;
+  watch.set_deadline(Deadline());
+  v1::AgentRequest who;
+  who.set_agent_id("psr-1");
+  auto offers = api.desk->WatchOffers(&watch, who);
+  v1::AgentUpdate update;
+  REQUIRE(offers->Read(&update));
+  REQUIRE(update.has_status());
+  CHECK(update.status().state() == v1::NOT_READY);
+
+  REQUIRE(api.SetState("psr-1", v1::READY, &agent).ok());
+  CHECK(agent.state() == v1::READY);
+
+  v1::EnqueueContactRequest request;
+  request.set_contact_id("call-1");
+  request.set_queue("general");
+  request.set_channel(v1::VOICE);
+  (*request.mutable_attributes())["reason"] = "appointment";
+  v1::ContactStatus contact;
+  REQUIRE(api.Enqueue(request, &contact).ok());
+  CHECK(contact.contact_id() == "call-1");
+  CHECK(contact.queue() == "general");
+
+  REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) { return u.has_offer(); }));
+  CHECK(update.offer().contact_id() == "call-1");
+  CHECK(update.offer().queue() == "general");
+  CHECK(update.offer().channel() == v1::VOICE);
+  CHECK(update.offer().attributes().at("reason") == "appointment");
+  CHECK(update.offer().expires_in_seconds() > 0);
+
+  REQUIRE(api.GetContact("call-1", &contact).ok());
+  CHECK(contact.state() == v1::OFFERED);
+  CHECK(contact.agent_id() == "psr-1");
+
+  REQUIRE(api.Offer(&v1::AgentDesk::Stub::AcceptOffer, "psr-1", "call-1", &agent).ok());
+  CHECK(agent.state() == v1::BUSY);
+  REQUIRE(api.GetContact("call-1", &contact).ok());
+  CHECK(contact.state() == v1::CONNECTED);
+
+  REQUIRE(api.Offer(&v1::AgentDesk::Stub::CompleteContact, "psr-1", "call-1", &agent).ok());
+  CHECK(agent.state() == v1::WRAP_UP);
+  REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) {
+    return u.has_status() && u.status().state() == v1::WRAP_UP;
+  }));
+
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    REQUIRE(api.desk->EndWrapUp(&context, who, &agent).ok());
+    CHECK(agent.state() == v1::READY);
+  }
+  REQUIRE(api.GetContact("call-1", &contact).ok());
+  CHECK(contact.state() == v1::COMPLETED);
+
+  const v1::Snapshot snapshot = api.Snapshot();
+  const v1::QueueStats& general = General(snapshot);
+  CHECK(general.offered() == 1);
+  CHECK(general.answered() == 1);
+  CHECK(general.waiting() == 0);
+  CHECK(snapshot.agents_size() == 1);
+  CHECK(snapshot.agents_ready() == 1);
+  watch.TryCancel();
+}
+
+TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Login("psr-1").ok());
+  grpc::ClientContext watch;
+  watch.set_deadline(Deadline());
+  v1::AgentRequest who;
+  who.set_agent_id("psr-1");
+  auto offers = api.desk->WatchOffers(&watch, who);
+  v1::AgentUpdate update;
+  REQUIRE(offers->Read(&update));
+
+  REQUIRE(api.SetState("psr-1", v1::READY).ok());
+  REQUIRE(api.Enqueue("call-1").ok());
+  REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) { return u.has_offer(); }));
+
+  SECTION("going not ready withdraws the offer; accepting it then is FAILED_PRECONDITION") {
+    REQUIRE(api.SetState("psr-1", v1::NOT_READY, nullptr, "BREAK").ok());
+    REQUIRE(ReadUntil(offers.get(), &update,
+                      [](const v1::AgentUpdate& u) { return u.has_offer_withdrawn(); }));
+    CHECK(update.offer_withdrawn().contact_id() == "call-1");
+    grpc::Status status = api.Offer(&v1::AgentDesk::Stub::AcceptOffer, "psr-1", "call-1");
+    CHECK(status.error_code() == StatusCode::FAILED_PRECONDITION);
+    v1::ContactStatus contact;
+    REQUIRE(api.GetContact("call-1", &contact).ok());
+    CHECK(contact.state() == v1::WAITING);
+    CHECK(contact.position() == 1);
+  }
+  SECTION("a rejected offer goes back to the queue") {
+    REQUIRE(api.Offer(&v1::AgentDesk::Stub::RejectOffer, "psr-1", "call-1").ok());
+    REQUIRE(ReadUntil(offers.get(), &update,
+                      [](const v1::AgentUpdate& u) { return u.has_offer_withdrawn(); }));
+    CHECK(update.offer_withdrawn().reason() == "REJECTED");
+    v1::ContactStatus contact;
+    REQUIRE(api.GetContact("call-1", &contact).ok());
+    CHECK(contact.state() == v1::WAITING);
+  }
+  SECTION("a supervisor forces the agent out; the desktop hears of it") {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::SetStateRequest force;
+    force.set_agent_id("psr-1");
+    force.set_state(v1::LOGGED_OUT);
+    v1::AgentStatus agent;
+    REQUIRE(api.supervisor->ForceAgentState(&context, force, &agent).ok());
+    CHECK(agent.state() == v1::LOGGED_OUT);
+    REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) {
+      return u.has_status() && u.status().state() == v1::LOGGED_OUT;
+    }));
+    CHECK(api.Snapshot().agents_size() == 0);
+  }
+  watch.TryCancel();
+}
+
+TEST_CASE("a waiting caller can ask for a callback", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("call-1").ok());
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::RequestCallbackRequest request;
+  request.set_contact_id("call-1");
+  v1::ContactStatus contact;
+  REQUIRE(api.gateway->RequestCallback(&context, request, &contact).ok());
+  CHECK(contact.channel() == v1::CALLBACK);
+  CHECK(contact.state() == v1::WAITING);
+  CHECK(contact.position() == 1);
+}
+
+TEST_CASE("a full queue answers RESOURCE_EXHAUSTED", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  grpc::ClientContext rules_context;
+  rules_context.set_deadline(Deadline());
+  v1::GetRulesResponse rules;
+  REQUIRE(api.admin->GetRules(&rules_context, v1::GetRulesRequest(), &rules).ok());
+  const int max_length = rules.queues(0).max_length();
+  REQUIRE(max_length <= 20'000);  // keeps this test to a few seconds
+  for (int i = 0; i < max_length; ++i) {
+    REQUIRE(api.Enqueue(absl::StrCat("email-", i), v1::EMAIL).ok());
+  }
+  grpc::Status status = api.Enqueue("one-too-many", v1::EMAIL);
+  CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  v1::ContactStatus contact;
+  CHECK(api.GetContact("one-too-many", &contact).error_code() == StatusCode::NOT_FOUND);
+  CHECK(General(api.Snapshot()).waiting() == max_length);
+}
+
+TEST_CASE("each bad request gets its status code and changes nothing", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("c-1").ok());
+  const uint64_t sequence_before = api.Snapshot().sequence();
+
+  SECTION("INVALID_ARGUMENT") {
+    CHECK(api.Enqueue("c-2", v1::CHANNEL_UNSPECIFIED).error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK(api.Enqueue("c-2", static_cast<v1::Channel>(42)).error_code() ==
+          StatusCode::INVALID_ARGUMENT);
+    CHECK(api.Enqueue("", v1::VOICE).error_code() == StatusCode::INVALID_ARGUMENT);
+    v1::EnqueueContactRequest many;
+    many.set_contact_id("c-2");
+    many.set_queue("general");
+    many.set_channel(v1::CHAT);
+    for (int i = 0; i < 40; ++i) (*many.mutable_attributes())[absl::StrCat("k", i)] = "v";
+    grpc::Status status = api.Enqueue(many);
+    CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::Contains("attributes"));
+    v1::EnqueueContactRequest long_value;
+    long_value.set_contact_id("c-2");
+    long_value.set_queue("general");
+    long_value.set_channel(v1::CHAT);
+    (*long_value.mutable_attributes())["note"] = std::string(5000, 'x');
+    status = api.Enqueue(long_value);
+    CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), !Catch::Contains("xxxx"));  // values never echoed
+    REQUIRE(api.Login("psr-1").ok());
+    CHECK(api.SetState("psr-1", v1::WRAP_UP).error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK(api.SetState("psr-1", static_cast<v1::AgentState>(99)).error_code() ==
+          StatusCode::INVALID_ARGUMENT);
+  }
+  SECTION("NOT_FOUND") {
+    // (engine.h lists an unknown queue under INVALID_ARGUMENT; the core says NOT_FOUND and
+    // the server passes core codes through unchanged.)
+    grpc::Status status = api.Enqueue("c-2", v1::VOICE, nullptr, "no-such-queue");
+    CHECK(status.error_code() == StatusCode::NOT_FOUND);
+    CHECK_THAT(status.error_message(), Catch::Contains("no-such-queue"));
+    v1::ContactStatus contact;
+    CHECK(api.GetContact("nobody", &contact).error_code() == StatusCode::NOT_FOUND);
+    CHECK(api.Cancel("nobody").error_code() == StatusCode::NOT_FOUND);
+    CHECK(api.SetState("ghost", v1::READY).error_code() == StatusCode::NOT_FOUND);
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::WatchContactRequest request;
+    request.set_contact_id("nobody");
+    auto reader = api.gateway->WatchContact(&context, request);
+    CHECK_FALSE(reader->Read(&contact));
+    CHECK(reader->Finish().error_code() == StatusCode::NOT_FOUND);
+  }
+  SECTION("ALREADY_EXISTS for a duplicate contact id, and the first is untouched") {
+    grpc::Status status = api.Enqueue("c-1", v1::CHAT);
+    CHECK(status.error_code() == StatusCode::ALREADY_EXISTS);
+    CHECK_THAT(status.error_message(), Catch::Contains("c-1"));
+    v1::ContactStatus contact;
+    REQUIRE(api.GetContact("c-1", &contact).ok());
+    CHECK(contact.channel() == v1::VOICE);
+    CHECK(contact.state() == v1::WAITING);
+    REQUIRE(api.Login("psr-1").ok());
+    CHECK(api.Login("psr-1").error_code() == StatusCode::ALREADY_EXISTS);
+  }
+  SECTION("FAILED_PRECONDITION for accepting an offer that is not open") {
+    REQUIRE(api.Login("psr-1").ok());
+    CHECK(api.Offer(&v1::AgentDesk::Stub::AcceptOffer, "psr-1", "c-1").error_code() ==
+          StatusCode::FAILED_PRECONDITION);
+    v1::ContactStatus contact;
+    REQUIRE(api.GetContact("c-1", &contact).ok());
+    CHECK(contact.state() == v1::WAITING);
+  }
+  SECTION("RESOURCE_EXHAUSTED for a message over the size limit") {
+    v1::EnqueueContactRequest huge;
+    huge.set_contact_id("c-2");
+    huge.set_queue("general");
+    huge.set_channel(v1::CHAT);
+    (*huge.mutable_attributes())["note"] = std::string(200 * 1024, 'x');
+    CHECK(api.Enqueue(huge).error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  }
+  SECTION("OUT_OF_RANGE for resuming after an event that does not exist yet") {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::WatchEventsRequest request;
+    request.set_after_sequence(sequence_before + 1000);
+    auto reader = api.supervisor->WatchEvents(&context, request);
+    v1::Event event;
+    CHECK_FALSE(reader->Read(&event));
+    CHECK(reader->Finish().error_code() == StatusCode::OUT_OF_RANGE);
+  }
+  SECTION("UNIMPLEMENTED for rules changes, which arrive with the rules work") {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::ApplyRulesResponse reply;
+    grpc::Status status = api.admin->ApplyRules(&context, v1::ApplyRulesRequest(), &reply);
+    CHECK(status.error_code() == StatusCode::UNIMPLEMENTED);
+    grpc::ClientContext get_context;
+    get_context.set_deadline(Deadline());
+    v1::GetRulesResponse rules;
+    REQUIRE(api.admin->GetRules(&get_context, v1::GetRulesRequest(), &rules).ok());
+    REQUIRE(rules.queues_size() >= 1);
+    CHECK(rules.queues(0).name() == "general");
+  }
+
+  // Rejected contact commands changed nothing: still one contact waiting.
+  const v1::Snapshot after = api.Snapshot();
+  CHECK(General(after).waiting() == 1);
+  CHECK(General(after).offered() == 1);
+  (void)sequence_before;
+}
+
+TEST_CASE("streams per client are limited", "[server]") {
+  AcddProcess acdd({"--max-streams-per-client", "2"});
+  Api api(acdd.target());
+  grpc::ClientContext c1, c2, c3;
+  for (grpc::ClientContext* c : {&c1, &c2, &c3}) c->set_deadline(Deadline());
+  v1::Event event;
+  auto s1 = api.supervisor->WatchEvents(&c1, v1::WatchEventsRequest());
+  auto s2 = api.supervisor->WatchEvents(&c2, v1::WatchEventsRequest());
+  REQUIRE(s1->Read(&event));  // the snapshot: both are registered now
+  REQUIRE(s2->Read(&event));
+  auto s3 = api.supervisor->WatchEvents(&c3, v1::WatchEventsRequest());
+  CHECK_FALSE(s3->Read(&event));
+  grpc::Status status = s3->Finish();
+  CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(status.error_message(), Catch::Contains("limit is 2"));
+  c1.TryCancel();
+  c2.TryCancel();
+}
+
+TEST_CASE("WatchEvents resumes after a disconnect without gaps", "[server]") {
+  AcddProcess acdd({"--event-ring", "64"});
+  Api api(acdd.target());
+  REQUIRE(api.Login("psr-1").ok());
+
+  uint64_t last_seen = 0;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    auto reader = api.supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+    v1::Event event;
+    REQUIRE(reader->Read(&event));
+    CHECK(event.type() == v1::SNAPSHOT);
+    CHECK(event.snapshot().agents_size() == 1);
+    last_seen = event.sequence();
+    REQUIRE(api.Enqueue("c-1").ok());
+    REQUIRE(reader->Read(&event));
+    CHECK(event.type() == v1::CONTACT_QUEUED);
+    CHECK(event.sequence() == last_seen + 1);
+    last_seen = event.sequence();
+    context.TryCancel();  // the wallboard loses its connection
+  }
+  // Things happen while it is away.
+  REQUIRE(api.Enqueue("c-2").ok());
+  REQUIRE(api.SetState("psr-1", v1::READY).ok());
+  const uint64_t last = api.Snapshot().sequence();
+  REQUIRE(last > last_seen + 2);
+
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::WatchEventsRequest resume;
+  resume.set_after_sequence(last_seen);
+  auto reader = api.supervisor->WatchEvents(&context, resume);
+  v1::Event event;
+  uint64_t expected = last_seen + 1;
+  while (expected <= last) {
+    REQUIRE(reader->Read(&event));
+    CHECK(event.type() != v1::SNAPSHOT);
+    REQUIRE(event.sequence() == expected);
+    ++expected;
+  }
+  // Then live events continue the same numbering.
+  REQUIRE(api.Enqueue("c-3").ok());
+  REQUIRE(reader->Read(&event));
+  CHECK(event.sequence() == last + 1);
+  context.TryCancel();
+
+  SECTION("resuming from before the retained ring is OUT_OF_RANGE") {
+    for (int i = 0; i < 80; ++i) {
+      REQUIRE(api.Enqueue(absl::StrCat("more-", i), v1::EMAIL).ok());
+    }
+    grpc::ClientContext old_context;
+    old_context.set_deadline(Deadline());
+    v1::WatchEventsRequest old;
+    old.set_after_sequence(1);
+    auto old_reader = api.supervisor->WatchEvents(&old_context, old);
+    CHECK_FALSE(old_reader->Read(&event));
+    grpc::Status status = old_reader->Finish();
+    CHECK(status.error_code() == StatusCode::OUT_OF_RANGE);
+    CHECK_THAT(status.error_message(), Catch::Contains("after_sequence 0"));
+  }
+}
+
+TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[server]") {
+  AcddProcess acdd({"--stream-buffer", "16"});
+  Api api(acdd.target());
+
+  // The slow wallboard: a tiny HTTP/2 window and it never reads until the end.
+  grpc::ChannelArguments slow_args;
+  slow_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  slow_args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  Api slow(acdd.target(), slow_args);
+  grpc::ClientContext slow_context;
+  slow_context.set_deadline(Deadline());
+  auto slow_reader = slow.supervisor->WatchEvents(&slow_context, v1::WatchEventsRequest());
+  v1::Event event;
+  REQUIRE(slow_reader->Read(&event));  // registered (snapshot received)
+
+  // The healthy wallboard reads everything on its own thread.
+  Api fast(acdd.target());
+  grpc::ClientContext fast_context;
+  fast_context.set_deadline(Deadline());
+  auto fast_reader = fast.supervisor->WatchEvents(&fast_context, v1::WatchEventsRequest());
+  REQUIRE(fast_reader->Read(&event));
+  std::atomic<uint64_t> fast_last{event.sequence()};
+  std::thread fast_thread([&] {
+    v1::Event e;
+    while (fast_reader->Read(&e)) fast_last = e.sequence();
+  });
+
+  // Plenty of events: far more than the slow subscriber's window and buffer hold.
+  constexpr int kRounds = 400;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string agent = absl::StrCat("psr-", i);
+    REQUIRE(api.Login(agent).ok());
+    REQUIRE(api.Logout(agent).ok());
+  }
+  const uint64_t last = api.Snapshot().sequence();
+  REQUIRE(last >= 2 * kRounds);
+
+  // The slow one gets what was buffered, then RESOURCE_EXHAUSTED.
+  int received = 0;
+  while (slow_reader->Read(&event)) ++received;
+  grpc::Status status = slow_reader->Finish();
+  CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(received < static_cast<int>(last));
+
+  // The healthy one saw every event; the server still answers.
+  const uint64_t target = api.Snapshot().sequence();
+  // Wait (bounded by the stream deadline) for the reader thread to catch up.
+  REQUIRE(api.Enqueue("c-after").ok());
+  while (fast_last.load() < target + 1 && std::chrono::system_clock::now() < fast_context.deadline()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(fast_last.load() >= target + 1);
+  fast_context.TryCancel();
+  fast_thread.join();
+}
+
+TEST_CASE("WatchContact follows position and ends at the final state", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("first").ok());
+  REQUIRE(api.Enqueue("second").ok());
+
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::WatchContactRequest request;
+  request.set_contact_id("second");
+  auto reader = api.gateway->WatchContact(&context, request);
+  v1::ContactStatus status;
+  REQUIRE(reader->Read(&status));
+  CHECK(status.state() == v1::WAITING);
+  CHECK(status.position() == 2);
+
+  REQUIRE(api.Cancel("first").ok());
+  REQUIRE(ReadUntil(reader.get(), &status, [](const v1::ContactStatus& s) { return s.position() == 1; }));
+  REQUIRE(api.Cancel("second").ok());
+  REQUIRE(ReadUntil(reader.get(), &status,
+                    [](const v1::ContactStatus& s) { return s.state() == v1::ABANDONED; }));
+  CHECK_FALSE(reader->Read(&status));
+  CHECK(reader->Finish().ok());
+}
+
+TEST_CASE("SIGTERM ends streams and exits 0", "[server]") {
+  AcddProcess acdd;
+  auto api = std::make_unique<Api>(acdd.target());
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  auto reader = api->supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+  v1::Event event;
+  REQUIRE(reader->Read(&event));
+  // A wallboard that keeps reading and takes the final status, as a real one does. (The
+  // server's shutdown waits, up to its grace period, for clients to take their status.)
+  grpc::Status final_status;
+  std::thread wallboard([&] {
+    while (reader->Read(&event)) {
+    }
+    final_status = reader->Finish();
+    reader.reset();
+    api.reset();  // the wallboard goes away, closing its connection
+  });
+
+  REQUIRE(acdd.Stop(SIGTERM) == std::optional<int>(0));
+  wallboard.join();
+  CHECK(final_status.error_code() == StatusCode::UNAVAILABLE);
+}
+
+TEST_CASE("acdd refuses a rules file until rules files exist", "[server]") {
+  CommandResult result = RunCommand({ACDD_PATH, "--listen", "127.0.0.1:0", "--rules", "x.textproto"});
+  CHECK(result.exit_code == 2);
+}
+
+TEST_CASE("acdctl drives the server", "[server]") {
+  AcddProcess acdd;
+  const std::string acdctl = ACDCTL_PATH;
+  CHECK(RunCommand({acdctl, "--target", acdd.target(), "health"}).exit_code == 0);
+  CommandResult login =
+      RunCommand({acdctl, "--target", acdd.target(), "agent", "login", "psr-1", "--skill", "general:3"});
+  CHECK(login.exit_code == 0);
+  CHECK_THAT(login.output, Catch::Contains("NOT_READY"));
+  CHECK(RunCommand({acdctl, "--target", acdd.target(), "enqueue", "c-1", "--channel", "chat"}).exit_code == 0);
+  CommandResult snapshot = RunCommand({acdctl, "--target", acdd.target(), "--json", "snapshot"});
+  CHECK(snapshot.exit_code == 0);
+  CHECK_THAT(snapshot.output, Catch::Contains("\"queue\":\"general\""));
+  CHECK_THAT(snapshot.output, Catch::Contains("\"waiting\":1"));
+  CommandResult duplicate = RunCommand({acdctl, "--target", acdd.target(), "enqueue", "c-1"});
+  CHECK(duplicate.exit_code == 1);
+}
+
+}  // namespace
+}  // namespace acd::testing
