@@ -74,6 +74,7 @@ class Locations {
           if (colon != absl::string_view::npos) {
             const absl::string_view what = rest.substr(colon + 2);
             field = what.substr(0, what.find(' '));
+            if (absl::EndsWith(field, ":")) field.remove_suffix(1);
           }
           return At(i, field, std::string(message));
         }

@@ -25,20 +25,20 @@ bool IsValidName(absl::string_view name) {
   });
 }
 
-absl::Status CheckRequirements(absl::string_view where,
+absl::Status CheckRequirements(absl::string_view where, absl::string_view field,
                                const std::vector<SkillRequirement>& requirements,
                                const absl::flat_hash_set<std::string>& skills) {
   absl::flat_hash_set<absl::string_view> seen;
   for (const SkillRequirement& r : requirements) {
     if (!skills.contains(r.skill)) {
-      return Invalid(where, absl::StrCat("unknown skill '", r.skill, "'"));
+      return Invalid(where, absl::StrCat(field, ": unknown skill '", r.skill, "'"));
     }
     if (r.min_level < kMinSkillLevel || r.min_level > kMaxSkillLevel) {
-      return Invalid(where, absl::StrCat("skill '", r.skill, "' level ", r.min_level,
+      return Invalid(where, absl::StrCat(field, ": skill '", r.skill, "' level ", r.min_level,
                                          " is outside 1-10"));
     }
     if (!seen.insert(r.skill).second) {
-      return Invalid(where, absl::StrCat("skill '", r.skill, "' is required twice"));
+      return Invalid(where, absl::StrCat(field, ": skill '", r.skill, "' is required twice"));
     }
   }
   return absl::OkStatus();
@@ -63,7 +63,7 @@ absl::Status CheckQueue(const QueueConfig& q, const EngineConfig& config,
   if (q.aging_per_priority_level <= absl::ZeroDuration()) {
     return Invalid(where, "aging_per_priority_level must be positive");
   }
-  if (absl::Status s = CheckRequirements(where, q.requirements, skills); !s.ok()) return s;
+  if (absl::Status s = CheckRequirements(where, "requirements", q.requirements, skills); !s.ok()) return s;
   absl::Duration previous = absl::ZeroDuration();
   for (size_t i = 0; i < q.expansion.size(); ++i) {
     const ExpansionStep& step = q.expansion[i];
@@ -76,7 +76,7 @@ absl::Status CheckQueue(const QueueConfig& q, const EngineConfig& config,
       return Invalid(step_where, absl::StrCat("min_level_cap ", step.min_level_cap,
                                               " is outside 0-10"));
     }
-    if (absl::Status s = CheckRequirements(step_where, step.also_accept, skills); !s.ok()) {
+    if (absl::Status s = CheckRequirements(step_where, "also_accept", step.also_accept, skills); !s.ok()) {
       return s;
     }
   }

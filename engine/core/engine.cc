@@ -406,7 +406,7 @@ absl::StatusOr<Engine::Impl::Rules> Engine::Impl::BuildRules(EngineConfig config
         registry.Create(qc.strategy, context);
     if (!strategy.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("queue '", qc.name, "': ", strategy.status().message()));
+          absl::StrCat("queue '", qc.name, "': strategy: ", strategy.status().message()));
     }
     q.strategy = std::move(*strategy);
     for (const SkillRequirement& r : qc.requirements) {
