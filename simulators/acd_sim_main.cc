@@ -1,7 +1,9 @@
 // acd-sim: the call-center simulator's command line.
+//   acd-sim run ...     simulate one queue in virtual time, every decision by engine/core
 //   acd-sim erlang ...  Erlang C (or, with --patience-s, Erlang A) predictions
 //   acd-sim staff ...   the fewest agents meeting a service-level target
-// See simulators/queueing_theory.h for the models and the KPI definitions.
+// See simulators/single_queue_sim.h and simulators/queueing_theory.h for the models and
+// the KPI definitions.
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -11,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "simulators/kpi_report.h"
 #include "simulators/queueing_theory.h"
+#include "simulators/single_queue_sim.h"
 
 namespace {
 
@@ -86,6 +89,25 @@ int RunStaff(const ModelFlags& f, const acd::sim::StaffingTarget& target) {
   return 0;
 }
 
+int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario) {
+  scenario.arrivals_per_hour = f.arrivals_per_hour;
+  scenario.handle_seconds_mean = f.aht_seconds;
+  scenario.agents = f.agents;
+  scenario.patience_seconds_mean = f.patience_seconds;
+  scenario.sl_threshold_seconds = f.sl_threshold_seconds;
+  absl::StatusOr<acd::sim::SimulatedKpis> kpis = acd::sim::RunSingleQueue(scenario);
+  if (!kpis.ok()) {
+    std::cerr << "acd-sim: seed " << scenario.seed << ": " << kpis.status() << "\n";
+    return 1;
+  }
+  if (f.json) {
+    std::cout << acd::sim::SimulationToJson(scenario, *kpis).dump() << "\n";
+  } else {
+    std::cout << acd::sim::SimulationToText(scenario, *kpis);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,8 +139,24 @@ int main(int argc, char** argv) {
   staff->add_option("--max-agents", target.agents_max, "give up above this many agents")
       ->check(CLI::PositiveNumber);
 
+  ModelFlags run_flags;
+  acd::sim::SingleQueueScenario scenario;
+  CLI::App* run = app.add_subcommand(
+      "run", "simulate one queue in virtual time; every routing decision by the real engine");
+  AddModelFlags(run, &run_flags);
+  run->add_option("--agents", run_flags.agents, "agents staffed")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  run->add_option("--contacts", scenario.contacts, "measured arrivals (default 100000)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--warmup-contacts", scenario.warmup_contacts,
+                  "arrivals simulated before measuring (default contacts/10, >= 1000)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--seed", scenario.seed, "random seed (default 1); same seed, same KPIs");
+
   CLI11_PARSE(app, argc, argv);
 
+  if (run->parsed()) return RunSimulation(run_flags, scenario);
   if (erlang->parsed()) return RunErlang(erlang_flags);
   if (staff->parsed()) {
     target.abandon_rate_max = abandon_rate_max;

@@ -8,6 +8,7 @@
 
 #include "nlohmann/json.hpp"
 #include "simulators/queueing_theory.h"
+#include "simulators/single_queue_sim.h"
 
 namespace acd::sim {
 
@@ -17,6 +18,16 @@ nlohmann::json PredictionToJson(const QueueModel& model, const QueueKpis& kpis);
 
 // A few aligned "name  value" lines for people.
 std::string PredictionToText(const QueueModel& model, const QueueKpis& kpis);
+
+// {"offered", "answered", "abandoned", "p_wait", "mean_wait_s", "asa_s", "service_level",
+//  "abandon_rate", "occupancy", "contacts_per_second", scenario echo incl. "seed", and
+//  "predicted": PredictionToJson(...) when the Erlang model has a steady state}.
+nlohmann::json SimulationToJson(const SingleQueueScenario& scenario, const SimulatedKpis& kpis);
+
+std::string SimulationToText(const SingleQueueScenario& scenario, const SimulatedKpis& kpis);
+
+// The Erlang model with the same parameters as `scenario`.
+QueueModel ModelOf(const SingleQueueScenario& scenario);
 
 }  // namespace acd::sim
 
