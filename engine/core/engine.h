@@ -45,7 +45,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
@@ -56,6 +56,7 @@
 #include "engine/core/config.h"
 #include "engine/core/event.h"
 #include "engine/core/routing_strategy.h"
+#include "engine/core/stats.h"
 #include "engine/core/types.h"
 
 namespace acd::core {
@@ -115,24 +116,6 @@ struct AgentStatus {
   double occupancy = 0;  // work time / (work + ready idle time) since login
 };
 
-// Counts over a period (the rolling window, or since start).
-struct QueueCounters {
-  int64_t offered = 0;  // contacts that entered the queue
-  int64_t answered = 0;
-  int64_t answered_within_threshold = 0;
-  int64_t abandoned = 0;
-  int64_t overflowed = 0;
-  int64_t transferred_out = 0;  // transferred away before being answered
-  int64_t handled = 0;          // completed, after wrap-up
-  absl::Duration answered_wait_total;
-  absl::Duration handle_time_total;  // from answer to wrap-up end
-
-  double service_level() const;  // answered within threshold / (answered + abandoned)
-  absl::Duration asa() const;    // average speed of answer
-  absl::Duration aht() const;    // average handle time
-  double abandon_rate() const;   // abandoned / offered
-};
-
 struct QueueStatus {
   std::string queue;
   int waiting = 0;
@@ -181,34 +164,34 @@ class Engine {
   // at max_length, or an engine limit is reached.
   [[nodiscard]] absl::Status Enqueue(const EnqueueRequest& request);
   // The caller hung up (or the chat/email was withdrawn) while waiting or offered.
-  [[nodiscard]] absl::Status Cancel(std::string_view contact_id, std::string_view reason);
-  [[nodiscard]] absl::Status ChangePriority(std::string_view contact_id, int priority);
+  [[nodiscard]] absl::Status Cancel(absl::string_view contact_id, absl::string_view reason);
+  [[nodiscard]] absl::Status ChangePriority(absl::string_view contact_id, int priority);
   // Moves a waiting, offered or connected contact to another queue. It keeps its first
   // arrival time (for reporting and for its place), its priority and its own
   // requirements, and takes the target queue's requirements, timers and strategy.
-  [[nodiscard]] absl::Status Transfer(std::string_view contact_id, std::string_view queue);
+  [[nodiscard]] absl::Status Transfer(absl::string_view contact_id, absl::string_view queue);
   // A waiting voice contact becomes a CALLBACK contact in the same queue, keeping its place.
-  [[nodiscard]] absl::Status RequestCallback(std::string_view contact_id);
+  [[nodiscard]] absl::Status RequestCallback(absl::string_view contact_id);
 
   // ---- Agents ----
   // A logged-in agent starts NOT_READY(LOGIN).
   [[nodiscard]] absl::Status Login(const LoginRequest& request);
   // Withdraws pending offers and ends wrap-up. FAILED_PRECONDITION with a connected contact.
-  [[nodiscard]] absl::Status Logout(std::string_view agent_id);
-  [[nodiscard]] absl::Status SetReady(std::string_view agent_id);
+  [[nodiscard]] absl::Status Logout(absl::string_view agent_id);
+  [[nodiscard]] absl::Status SetReady(absl::string_view agent_id);
   // Withdraws pending offers (the contacts go back to their place); connected work goes
   // on, and the agent stays NOT_READY when it ends.
-  [[nodiscard]] absl::Status SetNotReady(std::string_view agent_id, std::string_view reason);
+  [[nodiscard]] absl::Status SetNotReady(absl::string_view agent_id, absl::string_view reason);
   // FAILED_PRECONDITION if the contact is not offered to this agent now (it may have
   // timed out, been withdrawn or cancelled).
-  [[nodiscard]] absl::Status Accept(std::string_view agent_id, std::string_view contact_id);
-  [[nodiscard]] absl::Status Reject(std::string_view agent_id, std::string_view contact_id);
+  [[nodiscard]] absl::Status Accept(absl::string_view agent_id, absl::string_view contact_id);
+  [[nodiscard]] absl::Status Reject(absl::string_view agent_id, absl::string_view contact_id);
   // Ends a connected contact; the agent goes to WRAP_UP for the queue's wrap-up time.
-  [[nodiscard]] absl::Status Complete(std::string_view agent_id, std::string_view contact_id);
-  [[nodiscard]] absl::Status EndWrapUp(std::string_view agent_id);
+  [[nodiscard]] absl::Status Complete(absl::string_view agent_id, absl::string_view contact_id);
+  [[nodiscard]] absl::Status EndWrapUp(absl::string_view agent_id);
   // Supervisor: READY, NOT_READY(reason; default SUPERVISOR) or LOGGED_OUT.
-  [[nodiscard]] absl::Status ForceState(std::string_view agent_id, AgentState state,
-                                        std::string_view reason);
+  [[nodiscard]] absl::Status ForceState(absl::string_view agent_id, AgentState state,
+                                        absl::string_view reason);
 
   // ---- Time ----
   // Fires every timer due at the clock's current reading, in (deadline, creation) order.
@@ -217,8 +200,8 @@ class Engine {
   std::optional<absl::Time> NextTimer() const;
 
   // ---- Queries (const; safe inside EventSink::OnEvent) ----
-  [[nodiscard]] absl::StatusOr<ContactStatus> GetContact(std::string_view contact_id) const;
-  [[nodiscard]] absl::StatusOr<AgentStatus> GetAgent(std::string_view agent_id) const;
+  [[nodiscard]] absl::StatusOr<ContactStatus> GetContact(absl::string_view contact_id) const;
+  [[nodiscard]] absl::StatusOr<AgentStatus> GetAgent(absl::string_view agent_id) const;
   EngineSnapshot Snapshot() const;
   uint64_t last_sequence() const;
   absl::Time now() const;

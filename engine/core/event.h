@@ -10,7 +10,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/time/time.h"
 #include "engine/core/types.h"
@@ -34,17 +34,17 @@ enum class EventType : uint8_t {
 };
 inline constexpr int kEventTypeCount = 13;
 
-std::string_view EventTypeName(EventType t);  // "CONTACT_QUEUED", ...
+absl::string_view EventTypeName(EventType t);  // "CONTACT_QUEUED", ...
 
 struct Event {
   uint64_t sequence = 0;
   absl::Time time;
   EventType type = EventType::kContactQueued;
-  std::string_view contact_id;
-  std::string_view agent_id;
-  std::string_view queue;
-  std::string_view from_queue;
-  std::string_view reason;
+  absl::string_view contact_id;
+  absl::string_view agent_id;
+  absl::string_view queue;
+  absl::string_view from_queue;
+  absl::string_view reason;
   Channel channel = Channel::kVoice;
   AgentState agent_state = AgentState::kLoggedOut;
   int priority = 0;

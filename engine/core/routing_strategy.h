@@ -17,7 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -63,7 +63,7 @@ class RoutingStrategy {
 // Everything a factory gets: the queue's parameters and a seed derived from the engine's
 // seed and the queue name, for strategies that draw random numbers.
 struct StrategyContext {
-  std::string_view queue;
+  absl::string_view queue;
   const std::vector<StrategyParam>* params = nullptr;
   uint64_t seed = 0;
 };
@@ -83,9 +83,9 @@ class StrategyRegistry {
 
   // NOT_FOUND (listing the known names) if no strategy has this name.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<RoutingStrategy>> Create(
-      std::string_view name, const StrategyContext& context) const;
+      absl::string_view name, const StrategyContext& context) const;
 
-  bool Contains(std::string_view name) const { return factories_.contains(name); }
+  bool Contains(absl::string_view name) const { return factories_.contains(name); }
   std::vector<std::string> Names() const;  // sorted
 
  private:
@@ -99,12 +99,21 @@ struct StrategyRegistration {
 
 // Reads an integer parameter in [min, max], or returns `fallback` if absent.
 // INVALID_ARGUMENT names the parameter and queue if it is malformed or out of range.
-absl::StatusOr<int64_t> IntParam(const StrategyContext& context, std::string_view name,
+absl::StatusOr<int64_t> IntParam(const StrategyContext& context, absl::string_view name,
                                  int64_t fallback, int64_t min, int64_t max);
 
 // INVALID_ARGUMENT if `params` has a name not in `known`.
 absl::Status CheckParamNames(const StrategyContext& context,
-                             std::initializer_list<std::string_view> known);
+                             std::initializer_list<absl::string_view> known);
+
+// The factory of a strategy that takes no parameters (any parameter is an error).
+template <typename T>
+StrategyFactory FactoryWithoutParams() {
+  return [](const StrategyContext& context) -> absl::StatusOr<std::unique_ptr<RoutingStrategy>> {
+    if (absl::Status s = CheckParamNames(context, {}); !s.ok()) return s;
+    return std::make_unique<T>();
+  };
+}
 
 }  // namespace acd::core
 

@@ -4,7 +4,7 @@
 
 namespace acd::core {
 
-std::string_view ChannelName(Channel c) {
+absl::string_view ChannelName(Channel c) {
   switch (c) {
     case Channel::kVoice:
       return "VOICE";
@@ -18,7 +18,7 @@ std::string_view ChannelName(Channel c) {
   return "?";
 }
 
-std::string_view AgentStateName(AgentState s) {
+absl::string_view AgentStateName(AgentState s) {
   switch (s) {
     case AgentState::kLoggedOut:
       return "LOGGED_OUT";
@@ -36,7 +36,7 @@ std::string_view AgentStateName(AgentState s) {
   return "?";
 }
 
-std::string_view ContactStateName(ContactState s) {
+absl::string_view ContactStateName(ContactState s) {
   switch (s) {
     case ContactState::kWaiting:
       return "WAITING";
@@ -54,7 +54,7 @@ std::string_view ContactStateName(ContactState s) {
   return "?";
 }
 
-bool ParseChannel(std::string_view name, Channel* out) {
+bool ParseChannel(absl::string_view name, Channel* out) {
   const std::string upper = absl::AsciiStrToUpper(name);
   for (Channel c : {Channel::kVoice, Channel::kChat, Channel::kEmail, Channel::kCallback}) {
     if (upper == ChannelName(c)) {

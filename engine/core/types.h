@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 namespace acd::core {
 
@@ -59,12 +59,12 @@ constexpr bool IsFinal(ContactState s) {
          s == ContactState::kOverflowed;
 }
 
-std::string_view ChannelName(Channel c);         // "VOICE", "CHAT", ...
-std::string_view AgentStateName(AgentState s);   // "READY", "WRAP_UP", ...
-std::string_view ContactStateName(ContactState s);
+absl::string_view ChannelName(Channel c);         // "VOICE", "CHAT", ...
+absl::string_view AgentStateName(AgentState s);   // "READY", "WRAP_UP", ...
+absl::string_view ContactStateName(ContactState s);
 
 // Parses "VOICE"/"voice" etc. Returns false on an unknown name.
-bool ParseChannel(std::string_view name, Channel* out);
+bool ParseChannel(absl::string_view name, Channel* out);
 
 // Skill levels run from 1 (novice) to 10 (expert).
 inline constexpr int kMinSkillLevel = 1;
@@ -89,9 +89,9 @@ struct ChannelCapacity {
 };
 
 // Reason codes the engine itself uses.
-inline constexpr std::string_view kReasonLogin = "LOGIN";
-inline constexpr std::string_view kReasonRona = "RONA";
-inline constexpr std::string_view kReasonForced = "SUPERVISOR";
+inline constexpr absl::string_view kReasonLogin = "LOGIN";
+inline constexpr absl::string_view kReasonRona = "RONA";
+inline constexpr absl::string_view kReasonForced = "SUPERVISOR";
 
 }  // namespace acd::core
 

@@ -1,0 +1,1883 @@
+#include "engine/core/engine.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <queue>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "engine/core/assert.h"
+#include "engine/core/indexed_heap.h"
+
+namespace acd::core {
+namespace {
+
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+// A requirement on an interned skill. Sets of them are kept sorted by skill.
+struct Req {
+  uint16_t skill = 0;
+  uint8_t level = 0;
+  friend bool operator==(const Req& a, const Req& b) = default;
+  friend bool operator<(const Req& a, const Req& b) {
+    return a.skill != b.skill ? a.skill < b.skill : a.level < b.level;
+  }
+};
+using ReqSet = absl::InlinedVector<Req, 4>;
+
+// Adds r to a sorted set, keeping the higher level if the skill is already there.
+void MergeReq(ReqSet& set, Req r) {
+  auto it = std::lower_bound(set.begin(), set.end(), r,
+                             [](const Req& a, const Req& b) { return a.skill < b.skill; });
+  if (it != set.end() && it->skill == r.skill) {
+    it->level = std::max(it->level, r.level);
+  } else {
+    set.insert(it, r);
+  }
+}
+
+// Ids travel into logs and wallboards: printable ASCII without spaces, so they cannot
+// carry free text or break a log line.
+bool IsValidId(absl::string_view id, int max_bytes) {
+  if (id.empty() || id.size() > static_cast<size_t>(max_bytes)) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) { return ch > ' ' && ch < 127; });
+}
+
+struct ContactEntry {
+  int64_t key;
+  uint64_t seq;
+  uint32_t contact;
+};
+bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
+  return key_a != key_b ? key_a < key_b : seq_a < seq_b;
+}
+
+struct AgentEntry {
+  AgentRank rank;
+  uint64_t login_order;
+  uint32_t agent;
+  uint32_t served_index;  // index into AgentRec::served
+};
+
+// Contacts with the same routing needs. Waiting contacts are ordered by (key, arrival
+// sequence); free eligible agents by (strategy rank, login order).
+struct RequirementClass {
+  uint32_t queue = 0;
+  Channel channel = Channel::kVoice;
+  std::string preferred_agent;  // empty: any eligible agent
+  std::vector<ReqSet> alternatives;  // an agent meeting any one set in full is eligible
+  std::vector<ContactEntry> waiting;
+  std::vector<AgentEntry> available;
+  int staffed = 0;  // logged-in agents with READY presence who serve this class
+};
+
+struct CompiledStep {
+  int64_t after_us = 0;
+  int min_level_cap = 0;
+  std::vector<Req> also_accept;
+};
+
+struct QueueRec {
+  explicit QueueRec(absl::Duration window) : window(window) {}
+  QueueConfig config;
+  std::unique_ptr<RoutingStrategy> strategy;
+  ReqSet requirements;
+  std::vector<CompiledStep> steps;
+  uint32_t overflow_target = kNone;
+  int64_t aging_us = 1;
+  int64_t preferred_wait_us = 0;
+  std::array<bool, kChannelCount> takes{};
+  int waiting = 0;
+  int in_offer = 0;
+  QueueCounters total;
+  RollingCounters window;
+  std::vector<uint32_t> classes;
+};
+
+struct WorkItem {
+  uint32_t contact = kNone;  // kNone once in wrap-up (the contact has ended)
+  uint64_t offer_id = 0;
+  WorkPhase phase = WorkPhase::kOffered;
+  Channel channel = Channel::kVoice;
+  uint32_t queue = 0;
+  int64_t deadline_us = kNever;
+  int64_t connected_us = 0;
+};
+
+struct ServedClass {
+  uint32_t cls = 0;
+  int32_t heap_pos = -1;  // index in the class's available heap, or -1
+};
+
+struct AgentRec {
+  std::string id;
+  bool logged_in = false;
+  bool ready = false;  // presence: READY (routable) or NOT_READY(reason)
+  std::string reason;
+  std::vector<Req> skills;  // sorted by skill
+  std::array<int, kCapacityPoolCount> capacity{};
+  std::array<int, kCapacityPoolCount> used{};
+  std::vector<WorkItem> work;
+  std::vector<ServedClass> served;
+  AgentState shown = AgentState::kLoggedOut;
+  std::string shown_reason;
+  int64_t state_since_us = 0;
+  int64_t idle_since_us = 0;
+  int64_t handled = 0;
+  uint64_t last_offer_ticket = 0;
+  uint64_t login_order = 0;
+  int64_t work_us = 0;  // occupancy accumulators since login
+  int64_t idle_us = 0;
+  int64_t accrued_at_us = 0;
+};
+
+struct ContactRec {
+  bool in_use = false;
+  ContactState state = ContactState::kWaiting;
+  Channel channel = Channel::kVoice;
+  bool preferred_active = false;
+  bool overflow_due = false;
+  uint8_t step = 0;
+  int priority = 0;
+  uint32_t queue = 0;
+  uint32_t cls = 0;
+  uint32_t agent = kNone;
+  int32_t heap_pos = -1;
+  int64_t key = 0;
+  uint64_t seq = 0;
+  int64_t arrival_us = 0;
+  int64_t queue_entry_us = 0;
+  int64_t order_base_us = 0;
+  int64_t ended_us = 0;  // when answered or ended: `waited` stops here
+  uint64_t offer_id = 0;
+  uint64_t queue_epoch = 0;  // changes whenever the contact enters a queue or ends
+  uint32_t language = kNone;
+  ReqSet own;
+  std::string id;
+  std::string preferred_agent;
+  std::vector<Attribute> attributes;
+};
+
+enum class TimerKind : uint8_t { kOfferTimeout, kWrapUpEnd, kExpansion, kPreferredFallback, kMaxWait };
+
+struct Timer {
+  int64_t due_us;
+  uint64_t seq;
+  TimerKind kind;
+  uint32_t slot;    // contact or agent
+  uint64_t token;   // offer id or queue epoch: a stale timer's token no longer matches
+  int aux;          // expansion: the step it reaches
+};
+struct TimerLater {
+  bool operator()(const Timer& a, const Timer& b) const {
+    return a.due_us != b.due_us ? a.due_us > b.due_us : a.seq > b.seq;
+  }
+};
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  Impl(EngineConfig config, const Clock& clock, EngineOptions options)
+      : config_(std::move(config)), clock_(clock), options_(options) {}
+
+  absl::Status Init();
+
+  absl::Status Enqueue(const EnqueueRequest& r);
+  absl::Status Cancel(absl::string_view contact_id, absl::string_view reason);
+  absl::Status ChangePriority(absl::string_view contact_id, int priority);
+  absl::Status Transfer(absl::string_view contact_id, absl::string_view queue);
+  absl::Status RequestCallback(absl::string_view contact_id);
+  absl::Status Login(const LoginRequest& r);
+  absl::Status Logout(absl::string_view agent_id);
+  absl::Status SetReady(absl::string_view agent_id);
+  absl::Status SetNotReady(absl::string_view agent_id, absl::string_view reason);
+  absl::Status Accept(absl::string_view agent_id, absl::string_view contact_id);
+  absl::Status Reject(absl::string_view agent_id, absl::string_view contact_id);
+  absl::Status Complete(absl::string_view agent_id, absl::string_view contact_id);
+  absl::Status EndWrapUp(absl::string_view agent_id);
+  absl::Status ForceState(absl::string_view agent_id, AgentState state, absl::string_view reason);
+  void Advance() { Sync(); }
+  std::optional<absl::Time> NextTimer() const {
+    if (timers_.empty()) return std::nullopt;
+    return absl::FromUnixMicros(timers_.top().due_us);
+  }
+
+  absl::StatusOr<ContactStatus> GetContact(absl::string_view contact_id) const;
+  absl::StatusOr<AgentStatus> GetAgent(absl::string_view agent_id) const;
+  EngineSnapshot Snapshot() const;
+  uint64_t last_sequence() const { return sequence_; }
+  absl::Time now() const { return absl::FromUnixMicros(now_us_); }
+  const EngineConfig& config() const { return config_; }
+  void CheckInvariants() const;
+
+ private:
+  // ---- time ----
+  void Sync();
+  void Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token, int aux = 0);
+  void Fire(const Timer& t);
+  int64_t QueryNowUs() const {
+    return std::max(now_us_, absl::ToUnixMicros(clock_.Now()));
+  }
+
+  // ---- lookups and validation ----
+  absl::StatusOr<uint32_t> FindContact(absl::string_view id) const;
+  absl::StatusOr<uint32_t> FindLoggedInAgent(absl::string_view id) const;
+  absl::StatusOr<uint32_t> FindQueue(absl::string_view name) const;
+  absl::Status CheckReason(absl::string_view reason) const;
+  absl::Status CheckQueueHasRoom(const QueueRec& q) const;
+  absl::Status CheckClassRoom(const ContactRec& probe, uint32_t queue, Channel channel);
+  absl::Status CheckOfferedTo(const ContactRec& c, uint32_t agent, absl::string_view agent_id,
+                              absl::string_view contact_id) const;
+
+  // ---- requirement classes ----
+  // Fills scratch_alternatives_ and scratch_key_ for a contact in `queue` on `channel`.
+  void DescribeClass(const ContactRec& c, uint32_t queue, Channel channel);
+  uint32_t InternClass();  // for the description in scratch_*
+  uint32_t ClassFor(const ContactRec& c) {
+    DescribeClass(c, c.queue, c.channel);
+    return InternClass();
+  }
+  bool Eligible(const AgentRec& a, const RequirementClass& cls) const;
+  static bool MeetsAll(const AgentRec& a, const ReqSet& set);
+  static int LevelOf(const AgentRec& a, uint16_t skill);
+
+  // ---- contacts ----
+  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us);
+  void ScheduleNextExpansion(const ContactRec& c, uint32_t slot);
+  void Route(uint32_t slot);         // WAITING contact, not in a heap: offer or wait
+  void Requeue(uint32_t slot);       // back from a declined offer
+  void PushWaiting(uint32_t slot);
+  void RemoveWaiting(uint32_t slot);
+  void Overflow(uint32_t slot);      // WAITING contact, not in a heap
+  void FinishContact(uint32_t slot, ContactState final_state);
+  void MoveToCurrentClass(uint32_t slot);  // WAITING contact after its class changed
+
+  // ---- agents ----
+  bool Routable(const AgentRec& a) const { return a.logged_in && a.ready; }
+  bool HasCapacity(const AgentRec& a, Channel channel) const;
+  int TotalUsed(const AgentRec& a) const { return a.used[0] + a.used[1] + a.used[2]; }
+  void Accrue(AgentRec& a);
+  void SetPresence(uint32_t agent, bool ready, absl::string_view reason);
+  void UpdateShown(uint32_t agent);
+  void RemoveFromHeaps(uint32_t agent);
+  // Takes the best waiting contacts the agent can serve while it has room, then puts it
+  // in the available heap of every class it serves and has room for.
+  void RefreshAgent(uint32_t agent);
+  void JoinHeap(uint32_t agent, uint32_t served_index);
+  void MakeOffer(uint32_t agent, uint32_t contact);
+  void DeclineOffer(uint32_t agent, uint32_t contact, EventType type, absl::string_view reason);
+  void WithdrawOffers(uint32_t agent, absl::string_view reason);
+  WorkItem* FindWork(AgentRec& a, uint64_t offer_id);
+  void RemoveWork(uint32_t agent, uint64_t offer_id);
+  void EndConnection(uint32_t agent, uint64_t offer_id);  // connected -> wrap-up (or gone)
+  void RecordHandled(const WorkItem& item);
+  void CheckBestChoice(uint32_t agent, uint32_t contact) const;
+
+  // ---- events ----
+  Event ContactEvent(EventType type, const ContactRec& c) const;
+  void Emit(Event& e);
+
+  // ---- heaps ----
+  auto ContactLess() const {
+    return [](const ContactEntry& a, const ContactEntry& b) {
+      return ContactBefore(a.key, a.seq, b.key, b.seq);
+    };
+  }
+  auto ContactMoved() {
+    return [this](const ContactEntry& e, size_t i) {
+      contacts_[e.contact].heap_pos = static_cast<int32_t>(i);
+    };
+  }
+  static bool AgentLess(const AgentEntry& a, const AgentEntry& b) {
+    if (!(a.rank == b.rank)) return a.rank < b.rank;
+    return a.login_order < b.login_order;
+  }
+  auto AgentMoved() {
+    return [this](const AgentEntry& e, size_t i) {
+      agents_[e.agent].served[e.served_index].heap_pos = static_cast<int32_t>(i);
+    };
+  }
+
+  EngineConfig config_;
+  const Clock& clock_;
+  EngineOptions options_;
+
+  int64_t now_us_ = 0;
+  uint64_t sequence_ = 0;
+  uint64_t timer_seq_ = 0;
+  uint64_t arrival_seq_ = 0;
+  uint64_t offer_seq_ = 0;
+  uint64_t ticket_seq_ = 0;
+  uint64_t login_seq_ = 0;
+  uint64_t epoch_seq_ = 0;
+
+  absl::flat_hash_map<std::string, uint16_t> skill_index_;
+  absl::flat_hash_map<std::string, uint32_t> queue_index_;
+  std::vector<std::string> reasons_;
+  std::vector<QueueRec> queues_;
+
+  std::vector<RequirementClass> classes_;
+  absl::flat_hash_map<std::string, uint32_t> class_index_;
+  std::vector<ReqSet> scratch_alternatives_;
+  std::string scratch_key_;
+  uint32_t scratch_queue_ = 0;
+  Channel scratch_channel_ = Channel::kVoice;
+  absl::string_view scratch_preferred_;
+
+  std::vector<AgentRec> agents_;
+  absl::flat_hash_map<std::string, uint32_t> agent_index_;
+
+  std::vector<ContactRec> contacts_;
+  std::vector<uint32_t> free_contacts_;
+  absl::flat_hash_map<std::string, uint32_t> contact_index_;
+  std::deque<uint32_t> finished_;  // retained ended contacts, oldest first
+  int live_contacts_ = 0;
+
+  std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers_;
+};
+
+// ============================================================================
+// Set-up
+// ============================================================================
+
+absl::Status Engine::Impl::Init() {
+  if (absl::Status s = ValidateConfig(config_); !s.ok()) return s;
+  const StrategyRegistry& registry =
+      options_.registry != nullptr ? *options_.registry : StrategyRegistry::Global();
+  for (size_t i = 0; i < config_.skills.size(); ++i) {
+    skill_index_.emplace(config_.skills[i], static_cast<uint16_t>(i));
+  }
+  reasons_ = config_.reason_codes;
+  for (absl::string_view builtin : {kReasonLogin, kReasonRona, kReasonForced}) {
+    if (std::find(reasons_.begin(), reasons_.end(), builtin) == reasons_.end()) {
+      reasons_.emplace_back(builtin);
+    }
+  }
+  queues_.reserve(config_.queues.size());
+  for (size_t i = 0; i < config_.queues.size(); ++i) {
+    const QueueConfig& qc = config_.queues[i];
+    queue_index_.emplace(qc.name, static_cast<uint32_t>(i));
+  }
+  for (size_t i = 0; i < config_.queues.size(); ++i) {
+    const QueueConfig& qc = config_.queues[i];
+    QueueRec& q = queues_.emplace_back(config_.stats_window);
+    q.config = qc;
+    // A per-queue seed from the engine's seed and the queue name (FNV-1a), the same on
+    // every platform: absl::Hash is seeded per process and would break replays.
+    uint64_t seed = 0xCBF29CE484222325ULL ^ config_.random_seed;
+    for (char ch : qc.name) seed = (seed ^ static_cast<uint8_t>(ch)) * 0x100000001B3ULL;
+    StrategyContext context{qc.name, &qc.strategy_params, seed};
+    absl::StatusOr<std::unique_ptr<RoutingStrategy>> strategy = registry.Create(qc.strategy, context);
+    if (!strategy.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("queue '", qc.name, "': ", strategy.status().message()));
+    }
+    q.strategy = std::move(*strategy);
+    for (const SkillRequirement& r : qc.requirements) {
+      MergeReq(q.requirements, Req{skill_index_.at(r.skill), static_cast<uint8_t>(r.min_level)});
+    }
+    for (const ExpansionStep& step : qc.expansion) {
+      CompiledStep& cs = q.steps.emplace_back();
+      cs.after_us = absl::ToInt64Microseconds(step.after);
+      cs.min_level_cap = step.min_level_cap;
+      for (const SkillRequirement& r : step.also_accept) {
+        cs.also_accept.push_back(Req{skill_index_.at(r.skill), static_cast<uint8_t>(r.min_level)});
+      }
+    }
+    if (!qc.overflow_queue.empty()) q.overflow_target = queue_index_.at(qc.overflow_queue);
+    q.aging_us = absl::ToInt64Microseconds(qc.aging_per_priority_level);
+    q.preferred_wait_us = absl::ToInt64Microseconds(q.strategy->preferred_agent_wait());
+    for (Channel ch : qc.channels) q.takes[static_cast<int>(ch)] = true;
+  }
+  now_us_ = absl::ToUnixMicros(clock_.Now());
+  return absl::OkStatus();
+}
+
+// ============================================================================
+// Time
+// ============================================================================
+
+void Engine::Impl::Sync() {
+  const int64_t target = std::max(now_us_, absl::ToUnixMicros(clock_.Now()));
+  // Each timer fires at its own deadline, in (deadline, creation) order, so events carry
+  // the time they really happened even when the clock jumped.
+  while (!timers_.empty() && timers_.top().due_us <= target) {
+    const Timer t = timers_.top();
+    timers_.pop();
+    now_us_ = std::max(now_us_, t.due_us);
+    Fire(t);
+  }
+  now_us_ = target;
+}
+
+void Engine::Impl::Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token,
+                            int aux) {
+  timers_.push(Timer{due_us, ++timer_seq_, kind, slot, token, aux});
+}
+
+void Engine::Impl::Fire(const Timer& t) {
+  switch (t.kind) {
+    case TimerKind::kOfferTimeout: {
+      const ContactRec& c = contacts_[t.slot];
+      if (!c.in_use || c.state != ContactState::kOffered || c.offer_id != t.token) return;
+      DeclineOffer(c.agent, t.slot, EventType::kContactRona, kReasonRona);
+      return;
+    }
+    case TimerKind::kWrapUpEnd: {
+      AgentRec& a = agents_[t.slot];
+      WorkItem* item = FindWork(a, t.token);
+      if (item == nullptr || item->phase != WorkPhase::kWrapUp) return;
+      Accrue(a);
+      RecordHandled(*item);
+      RemoveWork(t.slot, t.token);
+      UpdateShown(t.slot);
+      RefreshAgent(t.slot);
+      return;
+    }
+    case TimerKind::kExpansion: {
+      ContactRec& c = contacts_[t.slot];
+      if (!c.in_use || c.queue_epoch != t.token || c.step + 1 != t.aux) return;
+      if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) return;
+      c.step = static_cast<uint8_t>(t.aux);
+      Event e = ContactEvent(EventType::kContactExpanded, c);
+      Emit(e);
+      ScheduleNextExpansion(c, t.slot);
+      if (c.state == ContactState::kWaiting) MoveToCurrentClass(t.slot);
+      return;
+    }
+    case TimerKind::kPreferredFallback: {
+      ContactRec& c = contacts_[t.slot];
+      if (!c.in_use || c.queue_epoch != t.token || !c.preferred_active) return;
+      if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) return;
+      c.preferred_active = false;
+      Event e = ContactEvent(EventType::kContactExpanded, c);
+      e.reason = "PREFERRED_AGENT_FALLBACK";
+      Emit(e);
+      if (c.state == ContactState::kWaiting) MoveToCurrentClass(t.slot);
+      return;
+    }
+    case TimerKind::kMaxWait: {
+      ContactRec& c = contacts_[t.slot];
+      if (!c.in_use || c.queue_epoch != t.token) return;
+      if (c.state == ContactState::kOffered) {
+        c.overflow_due = true;  // overflows if the offer comes back
+      } else if (c.state == ContactState::kWaiting) {
+        RemoveWaiting(t.slot);
+        Overflow(t.slot);
+      }
+      return;
+    }
+  }
+}
+
+// ============================================================================
+// Lookups and validation
+// ============================================================================
+
+absl::StatusOr<uint32_t> Engine::Impl::FindContact(absl::string_view id) const {
+  auto it = contact_index_.find(id);
+  if (it == contact_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact '", id, "' is not known"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<uint32_t> Engine::Impl::FindLoggedInAgent(absl::string_view id) const {
+  auto it = agent_index_.find(id);
+  if (it == agent_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("agent '", id, "' is not known"));
+  }
+  if (!agents_[it->second].logged_in) {
+    return absl::FailedPreconditionError(absl::StrCat("agent '", id, "' is not logged in"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<uint32_t> Engine::Impl::FindQueue(absl::string_view name) const {
+  auto it = queue_index_.find(name);
+  if (it == queue_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("queue '", name, "' does not exist"));
+  }
+  return it->second;
+}
+
+absl::Status Engine::Impl::CheckReason(absl::string_view reason) const {
+  if (std::find(reasons_.begin(), reasons_.end(), reason) == reasons_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", reason.substr(0, 64),
+                                                   "' is not a configured reason code"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckQueueHasRoom(const QueueRec& q) const {
+  if (q.config.closed) {
+    return absl::FailedPreconditionError(absl::StrCat("queue '", q.config.name, "' is closed"));
+  }
+  if (q.waiting + q.in_offer >= q.config.max_length) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "queue '", q.config.name, "' is full (max_length ", q.config.max_length, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckClassRoom(const ContactRec& probe, uint32_t queue,
+                                          Channel channel) {
+  DescribeClass(probe, queue, channel);
+  if (!class_index_.contains(scratch_key_) &&
+      classes_.size() >= static_cast<size_t>(config_.limits.max_requirement_classes)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "too many distinct requirement sets (max_requirement_classes ",
+        config_.limits.max_requirement_classes, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckOfferedTo(const ContactRec& c, uint32_t agent,
+                                          absl::string_view agent_id,
+                                          absl::string_view contact_id) const {
+  if (c.state != ContactState::kOffered || c.agent != agent) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "contact '", contact_id, "' has no pending offer to agent '", agent_id,
+        "' (it is ", ContactStateName(c.state), "; the offer may have timed out or been withdrawn)"));
+  }
+  return absl::OkStatus();
+}
+
+// ============================================================================
+// Requirement classes
+// ============================================================================
+
+void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel channel) {
+  const QueueRec& q = queues_[queue];
+  // Step-0 requirements: the queue's and the contact's own, at the higher level of each.
+  ReqSet base = q.requirements;
+  for (const Req& r : c.own) MergeReq(base, r);
+  if (c.language != kNone) MergeReq(base, Req{static_cast<uint16_t>(c.language), 1});
+  int cap = 0;
+  for (int i = 0; i < c.step && i < static_cast<int>(q.steps.size()); ++i) {
+    if (q.steps[i].min_level_cap > 0) cap = q.steps[i].min_level_cap;
+  }
+  if (cap > 0) {
+    for (Req& r : base) r.level = std::min<uint8_t>(r.level, static_cast<uint8_t>(cap));
+  }
+  scratch_alternatives_.clear();
+  scratch_alternatives_.push_back(base);
+  for (int i = 0; i < c.step && i < static_cast<int>(q.steps.size()); ++i) {
+    for (const Req& r : q.steps[i].also_accept) {
+      ReqSet alt = {r};
+      if (c.language != kNone) MergeReq(alt, Req{static_cast<uint16_t>(c.language), 1});
+      scratch_alternatives_.push_back(std::move(alt));
+    }
+  }
+  std::sort(scratch_alternatives_.begin(), scratch_alternatives_.end(),
+            [](const ReqSet& a, const ReqSet& b) {
+              return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+            });
+  scratch_alternatives_.erase(
+      std::unique(scratch_alternatives_.begin(), scratch_alternatives_.end()),
+      scratch_alternatives_.end());
+  const bool preferred = c.preferred_active && queues_[queue].preferred_wait_us > 0 &&
+                         !c.preferred_agent.empty();
+  scratch_queue_ = queue;
+  scratch_channel_ = channel;
+  scratch_preferred_ = preferred ? absl::string_view(c.preferred_agent) : absl::string_view();
+  // The key: queue, channel, preferred agent, then each alternative's (skill, level)s.
+  scratch_key_.clear();
+  absl::StrAppend(&scratch_key_, queue, "/", static_cast<int>(channel), "/", scratch_preferred_);
+  for (const ReqSet& alt : scratch_alternatives_) {
+    scratch_key_.push_back('|');
+    for (const Req& r : alt) absl::StrAppend(&scratch_key_, r.skill, ":", r.level, ",");
+  }
+}
+
+uint32_t Engine::Impl::InternClass() {
+  auto it = class_index_.find(scratch_key_);
+  if (it != class_index_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(classes_.size());
+  class_index_.emplace(scratch_key_, id);
+  RequirementClass& cls = classes_.emplace_back();
+  cls.queue = scratch_queue_;
+  cls.channel = scratch_channel_;
+  cls.preferred_agent = std::string(scratch_preferred_);
+  cls.alternatives = scratch_alternatives_;
+  queues_[cls.queue].classes.push_back(id);
+  // Tell every logged-in agent who can serve the new class about it. O(agents), once per
+  // distinct requirement set.
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    AgentRec& agent = agents_[a];
+    if (!agent.logged_in || !Eligible(agent, classes_[id])) continue;
+    agent.served.push_back(ServedClass{id, -1});
+    if (agent.ready) ++classes_[id].staffed;
+    // The class has no waiting contacts yet, so a free agent simply joins its heap.
+    if (Routable(agent) && HasCapacity(agent, cls.channel)) {
+      JoinHeap(a, static_cast<uint32_t>(agent.served.size() - 1));
+    }
+  }
+  return id;
+}
+
+int Engine::Impl::LevelOf(const AgentRec& a, uint16_t skill) {
+  auto it = std::lower_bound(a.skills.begin(), a.skills.end(), Req{skill, 0},
+                             [](const Req& x, const Req& y) { return x.skill < y.skill; });
+  return (it != a.skills.end() && it->skill == skill) ? it->level : 0;
+}
+
+bool Engine::Impl::MeetsAll(const AgentRec& a, const ReqSet& set) {
+  for (const Req& r : set) {
+    if (LevelOf(a, r.skill) < r.level) return false;
+  }
+  return true;
+}
+
+bool Engine::Impl::Eligible(const AgentRec& a, const RequirementClass& cls) const {
+  if (!a.logged_in) return false;
+  if (a.capacity[static_cast<int>(PoolOf(cls.channel))] == 0) return false;
+  if (!cls.preferred_agent.empty() && cls.preferred_agent != a.id) return false;
+  for (const ReqSet& alt : cls.alternatives) {
+    if (MeetsAll(a, alt)) return true;
+  }
+  return false;
+}
+
+// ============================================================================
+// Contacts
+// ============================================================================
+
+absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
+  Sync();
+  const Limits& limits = config_.limits;
+  if (!IsValidId(r.contact_id, limits.max_id_bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "contact_id must be 1-", limits.max_id_bytes, " printable characters without spaces"));
+  }
+  absl::StatusOr<uint32_t> queue = FindQueue(r.queue);
+  if (!queue.ok()) return queue.status();
+  QueueRec& q = queues_[*queue];
+  if (!q.takes[static_cast<int>(r.channel)]) {
+    return absl::InvalidArgumentError(absl::StrCat("queue '", r.queue, "' does not take ",
+                                                   ChannelName(r.channel), " contacts"));
+  }
+  const int priority = r.priority.value_or(q.config.default_priority);
+  if (priority < limits.min_priority || priority > limits.max_priority) {
+    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
+                                                   limits.min_priority, ", ",
+                                                   limits.max_priority, "]"));
+  }
+  if (r.requirements.size() > static_cast<size_t>(limits.max_requirements_per_contact)) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ",
+                                                   limits.max_requirements_per_contact,
+                                                   " requirements"));
+  }
+  ContactRec probe;
+  for (const SkillRequirement& req : r.requirements) {
+    auto it = skill_index_.find(req.skill);
+    if (it == skill_index_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown skill '", req.skill.substr(0, 64), "'"));
+    }
+    if (req.min_level < kMinSkillLevel || req.min_level > kMaxSkillLevel) {
+      return absl::InvalidArgumentError(absl::StrCat("skill '", req.skill, "' min_level ",
+                                                     req.min_level, " is outside 1-10"));
+    }
+    for (const Req& existing : probe.own) {
+      if (existing.skill == it->second) {
+        return absl::InvalidArgumentError(absl::StrCat("skill '", req.skill, "' is required twice"));
+      }
+    }
+    MergeReq(probe.own, Req{it->second, static_cast<uint8_t>(req.min_level)});
+  }
+  if (!r.language.empty()) {
+    auto it = skill_index_.find(r.language);
+    if (it == skill_index_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("language '", r.language.substr(0, 64), "' is not a configured skill"));
+    }
+    probe.language = it->second;
+  }
+  if (!r.preferred_agent_id.empty() && !IsValidId(r.preferred_agent_id, limits.max_id_bytes)) {
+    return absl::InvalidArgumentError("preferred_agent_id is not a valid agent id");
+  }
+  if (r.attributes.size() > static_cast<size_t>(limits.max_attributes)) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", limits.max_attributes,
+                                                   " attributes"));
+  }
+  for (const Attribute& attr : r.attributes) {
+    // Attribute values may hold patient data: never echo them in a message.
+    if (attr.first.empty() || attr.first.size() > static_cast<size_t>(limits.max_attribute_key_bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attribute keys must be 1-", limits.max_attribute_key_bytes, " bytes"));
+    }
+    if (attr.second.size() > static_cast<size_t>(limits.max_attribute_value_bytes)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attribute values must be at most ", limits.max_attribute_value_bytes, " bytes"));
+    }
+  }
+  if (contact_index_.contains(r.contact_id)) {
+    return absl::AlreadyExistsError(absl::StrCat("contact '", r.contact_id, "' already exists"));
+  }
+  if (absl::Status s = CheckQueueHasRoom(q); !s.ok()) return s;
+  if (live_contacts_ >= limits.max_contacts) {
+    return absl::ResourceExhaustedError(absl::StrCat("the engine holds its maximum of ",
+                                                     limits.max_contacts, " contacts"));
+  }
+  probe.preferred_agent = r.preferred_agent_id;
+  probe.preferred_active = true;
+  if (absl::Status s = CheckClassRoom(probe, *queue, r.channel); !s.ok()) return s;
+
+  // Valid: from here on nothing fails.
+  uint32_t slot;
+  if (!free_contacts_.empty()) {
+    slot = free_contacts_.back();
+    free_contacts_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(contacts_.size());
+    contacts_.emplace_back();
+  }
+  ContactRec& c = contacts_[slot];
+  c = ContactRec{};
+  c.in_use = true;
+  c.id = r.contact_id;
+  c.channel = r.channel;
+  c.priority = priority;
+  c.own = probe.own;
+  c.language = probe.language;
+  c.preferred_agent = r.preferred_agent_id;
+  c.attributes = r.attributes;
+  c.seq = ++arrival_seq_;
+  c.arrival_us = now_us_;
+  contact_index_.emplace(c.id, slot);
+  ++live_contacts_;
+  EnterQueue(c, *queue, now_us_);
+  Event e = ContactEvent(EventType::kContactQueued, c);
+  Emit(e);
+  Route(slot);
+  return absl::OkStatus();
+}
+
+void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us) {
+  QueueRec& q = queues_[queue];
+  const uint32_t slot = static_cast<uint32_t>(&c - contacts_.data());
+  c.queue = queue;
+  c.state = ContactState::kWaiting;
+  c.agent = kNone;
+  c.queue_entry_us = now_us_;
+  c.queue_epoch = ++epoch_seq_;
+  c.step = 0;
+  c.overflow_due = false;
+  c.preferred_active = q.preferred_wait_us > 0 && !c.preferred_agent.empty();
+  c.order_base_us = order_base_us;
+  c.key = order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
+  ++q.total.offered;
+  ++q.window.At(now()).offered;
+  if (q.config.max_wait > absl::ZeroDuration()) {
+    Schedule(now_us_ + absl::ToInt64Microseconds(q.config.max_wait), TimerKind::kMaxWait, slot,
+             c.queue_epoch);
+  }
+  ScheduleNextExpansion(c, slot);
+  if (c.preferred_active) {
+    Schedule(now_us_ + q.preferred_wait_us, TimerKind::kPreferredFallback, slot, c.queue_epoch);
+  }
+  c.cls = ClassFor(c);
+}
+
+void Engine::Impl::ScheduleNextExpansion(const ContactRec& c, uint32_t slot) {
+  const QueueRec& q = queues_[c.queue];
+  if (c.step < q.steps.size()) {
+    Schedule(c.queue_entry_us + q.steps[c.step].after_us, TimerKind::kExpansion, slot,
+             c.queue_epoch, c.step + 1);
+  }
+}
+
+void Engine::Impl::Route(uint32_t slot) {
+  ContactRec& c = contacts_[slot];
+  ACD_ASSERT(c.state == ContactState::kWaiting);
+  ACD_ASSERT(c.heap_pos == -1);
+  RequirementClass& cls = classes_[c.cls];
+  if (cls.available.empty()) {
+    PushWaiting(slot);
+    return;
+  }
+  const uint32_t agent = cls.available.front().agent;
+  MakeOffer(agent, slot);
+  RefreshAgent(agent);
+}
+
+void Engine::Impl::Requeue(uint32_t slot) {
+  ContactRec& c = contacts_[slot];
+  c.state = ContactState::kWaiting;
+  c.agent = kNone;
+  if (c.overflow_due) {
+    Overflow(slot);
+    return;
+  }
+  c.cls = ClassFor(c);  // its expansion step may have moved on while it was offered
+  Route(slot);
+}
+
+void Engine::Impl::PushWaiting(uint32_t slot) {
+  ContactRec& c = contacts_[slot];
+  heap::Push(classes_[c.cls].waiting, ContactEntry{c.key, c.seq, slot}, ContactLess(),
+             ContactMoved());
+  ++queues_[c.queue].waiting;
+}
+
+void Engine::Impl::RemoveWaiting(uint32_t slot) {
+  ContactRec& c = contacts_[slot];
+  ACD_ASSERT(c.heap_pos >= 0);
+  heap::Erase(classes_[c.cls].waiting, static_cast<size_t>(c.heap_pos), ContactLess(),
+              ContactMoved());
+  c.heap_pos = -1;
+  --queues_[c.queue].waiting;
+}
+
+void Engine::Impl::MoveToCurrentClass(uint32_t slot) {
+  ContactRec& c = contacts_[slot];
+  const uint32_t cls = ClassFor(c);
+  if (cls == c.cls) return;
+  RemoveWaiting(slot);
+  c.cls = cls;
+  Route(slot);
+}
+
+void Engine::Impl::Overflow(uint32_t slot) {
+  ContactRec& c = contacts_[slot];
+  ACD_ASSERT(c.heap_pos == -1);
+  const uint32_t from = c.queue;
+  QueueRec& origin = queues_[from];
+  ++origin.total.overflowed;
+  ++origin.window.At(now()).overflowed;
+  const uint32_t target = origin.overflow_target;
+  if (target != kNone && CheckQueueHasRoom(queues_[target]).ok()) {
+    EnterQueue(c, target, c.arrival_us);
+    Event e = ContactEvent(EventType::kContactOverflowed, c);
+    e.from_queue = origin.config.name;
+    Emit(e);
+    Route(slot);
+    return;
+  }
+  // No target, or it is closed or full: the contact leaves (the gateway sends the caller
+  // to voicemail or a message).
+  Event e = ContactEvent(EventType::kContactOverflowed, c);
+  e.from_queue = origin.config.name;
+  e.queue = {};
+  FinishContact(slot, ContactState::kOverflowed);
+  Emit(e);
+}
+
+void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
+  ContactRec& c = contacts_[slot];
+  ACD_ASSERT(IsFinal(final_state));
+  ACD_ASSERT(c.heap_pos == -1);
+  if (c.state == ContactState::kWaiting || c.state == ContactState::kOffered) c.ended_us = now_us_;
+  c.state = final_state;
+  c.agent = kNone;
+  c.queue_epoch = ++epoch_seq_;
+  c.attributes.clear();
+  c.attributes.shrink_to_fit();
+  --live_contacts_;
+  finished_.push_back(slot);
+  while (finished_.size() > static_cast<size_t>(config_.limits.max_finished_contacts_retained)) {
+    const uint32_t old = finished_.front();
+    finished_.pop_front();
+    contact_index_.erase(contacts_[old].id);
+    contacts_[old] = ContactRec{};
+    free_contacts_.push_back(old);
+  }
+}
+
+absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_view reason) {
+  Sync();
+  if (reason.size() > 64) return absl::InvalidArgumentError("reason is longer than 64 bytes");
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  ContactRec& c = contacts_[*slot];
+  if (c.state == ContactState::kConnected) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "contact '", contact_id, "' is connected to agent '", agents_[c.agent].id,
+        "'; the agent completes it"));
+  }
+  if (IsFinal(c.state)) {
+    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
+                                                      "' has already ended (",
+                                                      ContactStateName(c.state), ")"));
+  }
+  uint32_t agent = kNone;
+  QueueRec& q = queues_[c.queue];
+  if (c.state == ContactState::kWaiting) {
+    RemoveWaiting(*slot);
+  } else {
+    agent = c.agent;
+    Accrue(agents_[agent]);
+    RemoveWork(agent, c.offer_id);
+    --q.in_offer;
+  }
+  ++q.total.abandoned;
+  ++q.window.At(now()).abandoned;
+  Event e = ContactEvent(EventType::kContactAbandoned, c);
+  e.reason = reason;
+  FinishContact(*slot, ContactState::kAbandoned);
+  Emit(e);
+  if (agent != kNone) {
+    UpdateShown(agent);
+    RefreshAgent(agent);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int priority) {
+  Sync();
+  const Limits& limits = config_.limits;
+  if (priority < limits.min_priority || priority > limits.max_priority) {
+    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
+                                                   limits.min_priority, ", ",
+                                                   limits.max_priority, "]"));
+  }
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  ContactRec& c = contacts_[*slot];
+  if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) {
+    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id, "' is ",
+                                                      ContactStateName(c.state),
+                                                      ", not waiting"));
+  }
+  c.priority = priority;
+  c.key = c.order_base_us - static_cast<int64_t>(priority) * queues_[c.queue].aging_us;
+  if (c.heap_pos >= 0) {
+    auto& heap = classes_[c.cls].waiting;
+    heap[c.heap_pos].key = c.key;
+    heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
+  }
+  Event e = ContactEvent(EventType::kContactPriorityChanged, c);
+  Emit(e);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_view queue) {
+  Sync();
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  absl::StatusOr<uint32_t> target = FindQueue(queue);
+  if (!target.ok()) return target.status();
+  ContactRec& c = contacts_[*slot];
+  if (IsFinal(c.state)) {
+    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
+                                                      "' has already ended (",
+                                                      ContactStateName(c.state), ")"));
+  }
+  if (*target == c.queue) {
+    return absl::InvalidArgumentError(absl::StrCat("contact '", contact_id,
+                                                   "' is already in queue '", queue, "'"));
+  }
+  QueueRec& to = queues_[*target];
+  if (!to.takes[static_cast<int>(c.channel)]) {
+    return absl::InvalidArgumentError(absl::StrCat("queue '", queue, "' does not take ",
+                                                   ChannelName(c.channel), " contacts"));
+  }
+  if (absl::Status s = CheckQueueHasRoom(to); !s.ok()) return s;
+  {
+    ContactRec probe;
+    probe.own = c.own;
+    probe.language = c.language;
+    probe.preferred_agent = c.preferred_agent;
+    probe.preferred_active = true;
+    if (absl::Status s = CheckClassRoom(probe, *target, c.channel); !s.ok()) return s;
+  }
+
+  QueueRec& from = queues_[c.queue];
+  const uint32_t agent = c.agent;
+  if (c.state == ContactState::kWaiting) {
+    RemoveWaiting(*slot);
+  } else if (c.state == ContactState::kOffered) {
+    Accrue(agents_[agent]);
+    RemoveWork(agent, c.offer_id);
+    --from.in_offer;
+  } else {
+    ACD_ASSERT(c.state == ContactState::kConnected);
+    // The agent's part ends: after-call work for the transfer, counted as handled.
+    Accrue(agents_[agent]);
+    ++agents_[agent].handled;
+    EndConnection(agent, c.offer_id);
+  }
+  if (c.state != ContactState::kConnected) {
+    ++from.total.transferred_out;
+    ++from.window.At(now()).transferred_out;
+  }
+  const absl::string_view from_name = from.config.name;
+  EnterQueue(c, *target, c.arrival_us);
+  Event e = ContactEvent(EventType::kContactTransferred, c);
+  e.from_queue = from_name;
+  Emit(e);
+  Route(*slot);
+  if (agent != kNone) {
+    UpdateShown(agent);
+    RefreshAgent(agent);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::RequestCallback(absl::string_view contact_id) {
+  Sync();
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  ContactRec& c = contacts_[*slot];
+  if (c.state != ContactState::kWaiting || c.channel != Channel::kVoice) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "only a waiting VOICE contact can ask for a callback; contact '", contact_id, "' is ",
+        ContactStateName(c.state), " on ", ChannelName(c.channel)));
+  }
+  QueueRec& q = queues_[c.queue];
+  if (!q.takes[static_cast<int>(Channel::kCallback)]) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue '", q.config.name, "' does not take CALLBACK contacts"));
+  }
+  if (absl::Status s = CheckClassRoom(c, c.queue, Channel::kCallback); !s.ok()) return s;
+  RemoveWaiting(*slot);
+  c.channel = Channel::kCallback;
+  c.cls = InternClass();  // described by CheckClassRoom just above
+  Event e = ContactEvent(EventType::kContactCallbackRequested, c);
+  Emit(e);
+  Route(*slot);
+  return absl::OkStatus();
+}
+
+// ============================================================================
+// Agents
+// ============================================================================
+
+bool Engine::Impl::HasCapacity(const AgentRec& a, Channel channel) const {
+  const int pool = static_cast<int>(PoolOf(channel));
+  if (a.capacity[pool] == 0) return false;
+  if (PoolOf(channel) == CapacityPool::kVoice) return TotalUsed(a) == 0;
+  return a.used[static_cast<int>(CapacityPool::kVoice)] == 0 && a.used[pool] < a.capacity[pool];
+}
+
+void Engine::Impl::Accrue(AgentRec& a) {
+  const int64_t elapsed = now_us_ - a.accrued_at_us;
+  a.accrued_at_us = now_us_;
+  if (!a.logged_in || elapsed <= 0) return;
+  const bool working = std::any_of(a.work.begin(), a.work.end(), [](const WorkItem& w) {
+    return w.phase != WorkPhase::kOffered;
+  });
+  if (working) {
+    a.work_us += elapsed;
+  } else if (a.ready) {
+    a.idle_us += elapsed;
+  }
+}
+
+void Engine::Impl::SetPresence(uint32_t agent, bool ready, absl::string_view reason) {
+  AgentRec& a = agents_[agent];
+  Accrue(a);
+  if (a.ready != ready) {
+    for (const ServedClass& s : a.served) classes_[s.cls].staffed += ready ? 1 : -1;
+    if (ready && a.work.empty()) a.idle_since_us = now_us_;
+  }
+  a.ready = ready;
+  a.reason = std::string(reason);
+  if (!ready) RemoveFromHeaps(agent);
+}
+
+void Engine::Impl::UpdateShown(uint32_t agent) {
+  AgentRec& a = agents_[agent];
+  AgentState state;
+  auto has = [&a](WorkPhase p) {
+    return std::any_of(a.work.begin(), a.work.end(), [p](const WorkItem& w) { return w.phase == p; });
+  };
+  if (!a.logged_in) {
+    state = AgentState::kLoggedOut;
+  } else if (has(WorkPhase::kOffered)) {
+    state = AgentState::kReserved;
+  } else if (has(WorkPhase::kConnected)) {
+    state = AgentState::kBusy;
+  } else if (has(WorkPhase::kWrapUp)) {
+    state = AgentState::kWrapUp;
+  } else {
+    state = a.ready ? AgentState::kReady : AgentState::kNotReady;
+  }
+  const absl::string_view reason =
+      state == AgentState::kNotReady ? absl::string_view(a.reason) : absl::string_view();
+  if (state == a.shown && reason == a.shown_reason) return;
+  a.shown = state;
+  a.shown_reason = std::string(reason);
+  a.state_since_us = now_us_;
+  Event e;
+  e.type = EventType::kAgentStateChanged;
+  e.agent_id = a.id;
+  e.agent_state = state;
+  e.reason = a.shown_reason;
+  Emit(e);
+}
+
+void Engine::Impl::RemoveFromHeaps(uint32_t agent) {
+  AgentRec& a = agents_[agent];
+  for (ServedClass& s : a.served) {
+    if (s.heap_pos < 0) continue;
+    const size_t pos = static_cast<size_t>(s.heap_pos);
+    s.heap_pos = -1;
+    heap::Erase(classes_[s.cls].available, pos, AgentLess, AgentMoved());
+  }
+}
+
+void Engine::Impl::RefreshAgent(uint32_t agent) {
+  RemoveFromHeaps(agent);
+  AgentRec& a = agents_[agent];
+  if (!Routable(a)) return;
+  // Take the best waiting contacts across every class served, while capacity lasts.
+  while (true) {
+    RequirementClass* best = nullptr;
+    for (const ServedClass& s : a.served) {
+      RequirementClass& cls = classes_[s.cls];
+      if (cls.waiting.empty() || !HasCapacity(a, cls.channel)) continue;
+      const ContactEntry& head = cls.waiting.front();
+      if (best == nullptr || ContactBefore(head.key, head.seq, best->waiting.front().key,
+                                           best->waiting.front().seq)) {
+        best = &cls;
+      }
+    }
+    if (best == nullptr) break;
+    const uint32_t contact = best->waiting.front().contact;
+    RemoveWaiting(contact);
+    MakeOffer(agent, contact);
+  }
+  // Then wait in the heap of every class it can still take a contact of.
+  for (uint32_t i = 0; i < a.served.size(); ++i) {
+    if (HasCapacity(a, classes_[a.served[i].cls].channel)) JoinHeap(agent, i);
+  }
+}
+
+void Engine::Impl::JoinHeap(uint32_t agent, uint32_t served_index) {
+  const AgentRec& a = agents_[agent];
+  ACD_ASSERT(a.served[served_index].heap_pos == -1);
+  RequirementClass& cls = classes_[a.served[served_index].cls];
+  AgentRankInput input;
+  input.idle_since_us = a.idle_since_us;
+  input.active_items = static_cast<int>(a.work.size());
+  input.total_capacity = a.capacity[0] + a.capacity[1] + a.capacity[2];
+  input.handled = a.handled;
+  input.last_offer_ticket = a.last_offer_ticket;
+  for (const Req& r : cls.alternatives.front()) input.skill_level_sum += LevelOf(a, r.skill);
+  const AgentRank rank = queues_[cls.queue].strategy->Rank(input);
+  heap::Push(cls.available, AgentEntry{rank, a.login_order, agent, served_index}, AgentLess,
+             AgentMoved());
+}
+
+void Engine::Impl::CheckBestChoice(uint32_t agent, uint32_t contact) const {
+  const AgentRec& a = agents_[agent];
+  const ContactRec& c = contacts_[contact];
+  for (uint32_t d = 0; d < contacts_.size(); ++d) {
+    const ContactRec& other = contacts_[d];
+    if (!other.in_use || d == contact || other.state != ContactState::kWaiting) continue;
+    if (other.heap_pos < 0) continue;  // being moved by this very command
+    if (!ContactBefore(other.key, other.seq, c.key, c.seq)) continue;
+    const bool could_take = Eligible(a, classes_[other.cls]) && HasCapacity(a, other.channel);
+    ACD_ASSERT(!could_take);  // a better-ranked waiting contact was passed over
+  }
+}
+
+void Engine::Impl::MakeOffer(uint32_t agent, uint32_t contact) {
+  AgentRec& a = agents_[agent];
+  ContactRec& c = contacts_[contact];
+  ACD_ASSERT(c.state == ContactState::kWaiting);
+  ACD_ASSERT(c.heap_pos == -1);
+  ACD_ASSERT(Routable(a));
+  ACD_ASSERT(HasCapacity(a, c.channel));
+  if (options_.paranoid) CheckBestChoice(agent, contact);
+  Accrue(a);
+  QueueRec& q = queues_[c.queue];
+  c.state = ContactState::kOffered;
+  c.agent = agent;
+  c.offer_id = ++offer_seq_;
+  ++q.in_offer;
+  WorkItem item;
+  item.contact = contact;
+  item.offer_id = c.offer_id;
+  item.phase = WorkPhase::kOffered;
+  item.channel = c.channel;
+  item.queue = c.queue;
+  item.deadline_us = now_us_ + absl::ToInt64Microseconds(q.config.offer_timeout);
+  a.work.push_back(item);
+  ++a.used[static_cast<int>(PoolOf(c.channel))];
+  a.last_offer_ticket = ++ticket_seq_;
+  Schedule(item.deadline_us, TimerKind::kOfferTimeout, contact, c.offer_id);
+  Event e = ContactEvent(EventType::kContactOffered, c);
+  e.agent_id = a.id;
+  Emit(e);
+  UpdateShown(agent);
+}
+
+void Engine::Impl::DeclineOffer(uint32_t agent, uint32_t contact, EventType type,
+                                absl::string_view reason) {
+  AgentRec& a = agents_[agent];
+  ContactRec& c = contacts_[contact];
+  QueueRec& q = queues_[c.queue];
+  Accrue(a);
+  RemoveWork(agent, c.offer_id);
+  --q.in_offer;
+  Event e = ContactEvent(type, c);
+  e.agent_id = a.id;
+  e.reason = reason;
+  Emit(e);
+  if (q.config.rona_sets_not_ready) {
+    SetPresence(agent, false, q.config.rona_reason);
+  } else {
+    RemoveFromHeaps(agent);  // refreshed below, once the contact has its place back
+  }
+  UpdateShown(agent);
+  Requeue(contact);
+  RefreshAgent(agent);
+}
+
+void Engine::Impl::WithdrawOffers(uint32_t agent, absl::string_view reason) {
+  absl::InlinedVector<uint32_t, 4> offered;
+  for (const WorkItem& w : agents_[agent].work) {
+    if (w.phase == WorkPhase::kOffered) offered.push_back(w.contact);
+  }
+  for (uint32_t contact : offered) {
+    ContactRec& c = contacts_[contact];
+    Accrue(agents_[agent]);
+    RemoveWork(agent, c.offer_id);
+    --queues_[c.queue].in_offer;
+    Event e = ContactEvent(EventType::kContactRejected, c);
+    e.agent_id = agents_[agent].id;
+    e.reason = reason;
+    Emit(e);
+    Requeue(contact);
+  }
+}
+
+WorkItem* Engine::Impl::FindWork(AgentRec& a, uint64_t offer_id) {
+  for (WorkItem& w : a.work) {
+    if (w.offer_id == offer_id) return &w;
+  }
+  return nullptr;
+}
+
+void Engine::Impl::RemoveWork(uint32_t agent, uint64_t offer_id) {
+  AgentRec& a = agents_[agent];
+  auto it = std::find_if(a.work.begin(), a.work.end(),
+                         [offer_id](const WorkItem& w) { return w.offer_id == offer_id; });
+  ACD_ASSERT(it != a.work.end());
+  --a.used[static_cast<int>(PoolOf(it->channel))];
+  ACD_ASSERT(a.used[static_cast<int>(PoolOf(it->channel))] >= 0);
+  a.work.erase(it);
+  if (a.work.empty()) a.idle_since_us = now_us_;
+}
+
+void Engine::Impl::EndConnection(uint32_t agent, uint64_t offer_id) {
+  AgentRec& a = agents_[agent];
+  WorkItem* item = FindWork(a, offer_id);
+  ACD_ASSERT(item != nullptr);
+  ACD_ASSERT(item->phase == WorkPhase::kConnected);
+  const absl::Duration wrap_up = queues_[item->queue].config.wrap_up;
+  if (wrap_up > absl::ZeroDuration()) {
+    item->phase = WorkPhase::kWrapUp;
+    item->contact = kNone;
+    item->deadline_us = now_us_ + absl::ToInt64Microseconds(wrap_up);
+    Schedule(item->deadline_us, TimerKind::kWrapUpEnd, agent, offer_id);
+  } else {
+    RecordHandled(*item);
+    RemoveWork(agent, offer_id);
+  }
+}
+
+void Engine::Impl::RecordHandled(const WorkItem& item) {
+  QueueRec& q = queues_[item.queue];
+  const absl::Duration handle = absl::Microseconds(now_us_ - item.connected_us);
+  ++q.total.handled;
+  q.total.handle_time_total += handle;
+  QueueCounters& w = q.window.At(now());
+  ++w.handled;
+  w.handle_time_total += handle;
+}
+
+absl::Status Engine::Impl::Login(const LoginRequest& r) {
+  Sync();
+  const Limits& limits = config_.limits;
+  if (!IsValidId(r.agent_id, limits.max_id_bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "agent_id must be 1-", limits.max_id_bytes, " printable characters without spaces"));
+  }
+  auto existing = agent_index_.find(r.agent_id);
+  if (existing != agent_index_.end() && agents_[existing->second].logged_in) {
+    return absl::AlreadyExistsError(absl::StrCat("agent '", r.agent_id, "' is already logged in"));
+  }
+  if (existing == agent_index_.end() && agents_.size() >= static_cast<size_t>(limits.max_agents)) {
+    return absl::ResourceExhaustedError(absl::StrCat("the engine holds its maximum of ",
+                                                     limits.max_agents, " agents"));
+  }
+  if (r.skills.size() > static_cast<size_t>(limits.max_skills_per_agent)) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", limits.max_skills_per_agent,
+                                                   " skills"));
+  }
+  std::vector<Req> skills;
+  for (const AgentSkill& s : r.skills) {
+    auto it = skill_index_.find(s.skill);
+    if (it == skill_index_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown skill '", s.skill.substr(0, 64), "'"));
+    }
+    if (s.level < kMinSkillLevel || s.level > kMaxSkillLevel) {
+      return absl::InvalidArgumentError(absl::StrCat("skill '", s.skill, "' level ", s.level,
+                                                     " is outside 1-10"));
+    }
+    if (std::any_of(skills.begin(), skills.end(), [&](const Req& q) { return q.skill == it->second; })) {
+      return absl::InvalidArgumentError(absl::StrCat("skill '", s.skill, "' is listed twice"));
+    }
+    skills.push_back(Req{it->second, static_cast<uint8_t>(s.level)});
+  }
+  std::sort(skills.begin(), skills.end());
+  std::array<int, kCapacityPoolCount> capacity{};
+  std::array<bool, kCapacityPoolCount> seen{};
+  if (r.capacities.empty()) capacity[static_cast<int>(CapacityPool::kVoice)] = 1;
+  for (const ChannelCapacity& cc : r.capacities) {
+    if (cc.channel == Channel::kCallback) {
+      return absl::InvalidArgumentError("CALLBACK contacts use the VOICE capacity; give VOICE");
+    }
+    const int pool = static_cast<int>(PoolOf(cc.channel));
+    if (seen[pool]) {
+      return absl::InvalidArgumentError(absl::StrCat("capacity for ", ChannelName(cc.channel),
+                                                     " is given twice"));
+    }
+    seen[pool] = true;
+    const int max = cc.channel == Channel::kVoice ? 1 : limits.max_capacity_per_channel;
+    if (cc.max < 0 || cc.max > max) {
+      return absl::InvalidArgumentError(absl::StrCat("capacity for ", ChannelName(cc.channel),
+                                                     " must be in [0, ", max, "]"));
+    }
+    capacity[pool] = cc.max;
+  }
+  if (capacity[0] + capacity[1] + capacity[2] == 0) {
+    return absl::InvalidArgumentError("the agent has no capacity on any channel");
+  }
+
+  uint32_t agent;
+  if (existing != agent_index_.end()) {
+    agent = existing->second;
+  } else {
+    agent = static_cast<uint32_t>(agents_.size());
+    agents_.emplace_back().id = r.agent_id;
+    agent_index_.emplace(r.agent_id, agent);
+  }
+  AgentRec& a = agents_[agent];
+  ACD_ASSERT(a.work.empty());
+  ACD_ASSERT(a.served.empty());
+  a.logged_in = true;
+  a.ready = false;
+  a.reason = std::string(kReasonLogin);
+  a.skills = std::move(skills);
+  a.capacity = capacity;
+  a.used = {};
+  a.handled = 0;
+  a.login_order = ++login_seq_;
+  a.idle_since_us = now_us_;
+  a.accrued_at_us = now_us_;
+  a.work_us = 0;
+  a.idle_us = 0;
+  for (uint32_t cls = 0; cls < classes_.size(); ++cls) {
+    if (Eligible(a, classes_[cls])) a.served.push_back(ServedClass{cls, -1});
+  }
+  UpdateShown(agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  AgentRec& a = agents_[*agent];
+  const auto connected = std::count_if(a.work.begin(), a.work.end(), [](const WorkItem& w) {
+    return w.phase == WorkPhase::kConnected;
+  });
+  if (connected > 0) {
+    return absl::FailedPreconditionError(absl::StrCat("agent '", agent_id, "' has ", connected,
+                                                      " connected contact(s); complete them first"));
+  }
+  SetPresence(*agent, false, kReasonLogin);
+  WithdrawOffers(*agent, "AGENT_LOGGED_OUT");
+  while (!a.work.empty()) {
+    RecordHandled(a.work.back());
+    RemoveWork(*agent, a.work.back().offer_id);
+  }
+  Accrue(a);
+  a.served.clear();
+  a.logged_in = false;
+  a.reason.clear();
+  UpdateShown(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::SetReady(absl::string_view agent_id) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  if (agents_[*agent].ready) return absl::OkStatus();
+  SetPresence(*agent, true, "");
+  UpdateShown(*agent);
+  RefreshAgent(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::SetNotReady(absl::string_view agent_id, absl::string_view reason) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  if (absl::Status s = CheckReason(reason); !s.ok()) return s;
+  AgentRec& a = agents_[*agent];
+  if (!a.ready && a.reason == reason) return absl::OkStatus();
+  SetPresence(*agent, false, reason);
+  WithdrawOffers(*agent, "AGENT_NOT_READY");
+  UpdateShown(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view contact_id) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  ContactRec& c = contacts_[*slot];
+  if (absl::Status s = CheckOfferedTo(c, *agent, agent_id, contact_id); !s.ok()) return s;
+  AgentRec& a = agents_[*agent];
+  Accrue(a);
+  WorkItem* item = FindWork(a, c.offer_id);
+  ACD_ASSERT(item != nullptr);
+  item->phase = WorkPhase::kConnected;
+  item->deadline_us = kNever;
+  item->connected_us = now_us_;
+  c.state = ContactState::kConnected;
+  c.ended_us = now_us_;
+  QueueRec& q = queues_[c.queue];
+  --q.in_offer;
+  const absl::Duration waited = absl::Microseconds(now_us_ - c.arrival_us);
+  const bool within = waited <= q.config.service_level_threshold;
+  for (QueueCounters* counters : {&q.total, &q.window.At(now())}) {
+    ++counters->answered;
+    if (within) ++counters->answered_within_threshold;
+    counters->answered_wait_total += waited;
+  }
+  Event e = ContactEvent(EventType::kContactAccepted, c);
+  e.agent_id = a.id;
+  Emit(e);
+  UpdateShown(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Reject(absl::string_view agent_id, absl::string_view contact_id) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  if (absl::Status s = CheckOfferedTo(contacts_[*slot], *agent, agent_id, contact_id); !s.ok()) {
+    return s;
+  }
+  DeclineOffer(*agent, *slot, EventType::kContactRejected, "REJECTED");
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Complete(absl::string_view agent_id, absl::string_view contact_id) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  ContactRec& c = contacts_[*slot];
+  if (c.state != ContactState::kConnected || c.agent != *agent) {
+    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
+                                                      "' is not connected to agent '", agent_id,
+                                                      "' (it is ", ContactStateName(c.state), ")"));
+  }
+  AgentRec& a = agents_[*agent];
+  Accrue(a);
+  ++a.handled;
+  EndConnection(*agent, c.offer_id);
+  Event e = ContactEvent(EventType::kContactCompleted, c);
+  e.agent_id = a.id;
+  FinishContact(*slot, ContactState::kCompleted);
+  Emit(e);
+  UpdateShown(*agent);
+  RefreshAgent(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::EndWrapUp(absl::string_view agent_id) {
+  Sync();
+  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  AgentRec& a = agents_[*agent];
+  absl::InlinedVector<uint64_t, 4> wrapping;
+  for (const WorkItem& w : a.work) {
+    if (w.phase == WorkPhase::kWrapUp) wrapping.push_back(w.offer_id);
+  }
+  if (wrapping.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("agent '", agent_id, "' is not in wrap-up"));
+  }
+  Accrue(a);
+  for (uint64_t offer_id : wrapping) {
+    RecordHandled(*FindWork(a, offer_id));
+    RemoveWork(*agent, offer_id);
+  }
+  UpdateShown(*agent);
+  RefreshAgent(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ForceState(absl::string_view agent_id, AgentState state,
+                                      absl::string_view reason) {
+  switch (state) {
+    case AgentState::kReady:
+      return SetReady(agent_id);
+    case AgentState::kNotReady:
+      return SetNotReady(agent_id, reason.empty() ? kReasonForced : reason);
+    case AgentState::kLoggedOut:
+      return Logout(agent_id);
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a supervisor can force READY, NOT_READY or LOGGED_OUT, not ", AgentStateName(state)));
+  }
+}
+
+// ============================================================================
+// Events
+// ============================================================================
+
+Event Engine::Impl::ContactEvent(EventType type, const ContactRec& c) const {
+  Event e;
+  e.type = type;
+  e.contact_id = c.id;
+  e.queue = queues_[c.queue].config.name;
+  e.channel = c.channel;
+  e.priority = c.priority;
+  e.step = c.step;
+  e.waited = absl::Microseconds(now_us_ - c.arrival_us);
+  return e;
+}
+
+void Engine::Impl::Emit(Event& e) {
+  e.sequence = ++sequence_;
+  e.time = absl::FromUnixMicros(now_us_);
+  if (options_.sink != nullptr) options_.sink->OnEvent(e);
+}
+
+// ============================================================================
+// Queries
+// ============================================================================
+
+absl::StatusOr<ContactStatus> Engine::Impl::GetContact(absl::string_view contact_id) const {
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  const ContactRec& c = contacts_[*slot];
+  const QueueRec& q = queues_[c.queue];
+  ContactStatus out;
+  out.contact_id = c.id;
+  out.queue = q.config.name;
+  out.state = c.state;
+  out.channel = c.channel;
+  out.priority = c.priority;
+  out.expansion_step = c.step;
+  out.attributes = c.attributes;
+  const bool in_queue = c.state == ContactState::kWaiting || c.state == ContactState::kOffered;
+  out.waited = absl::Microseconds((in_queue ? QueryNowUs() : c.ended_us) - c.arrival_us);
+  if (c.agent != kNone) out.agent_id = agents_[c.agent].id;
+  if (c.state == ContactState::kWaiting) {
+    int ahead = 0;
+    for (uint32_t cls : q.classes) {
+      for (const ContactEntry& e : classes_[cls].waiting) {
+        if (ContactBefore(e.key, e.seq, c.key, c.seq)) ++ahead;
+      }
+    }
+    out.position = ahead + 1;
+    const int staffed = classes_[c.cls].staffed;
+    if (staffed > 0) {
+      const QueueCounters window = q.window.Sum(absl::FromUnixMicros(QueryNowUs()));
+      const absl::Duration aht = window.handled > 0 ? window.aht() : q.config.default_handle_time;
+      out.ewt = aht * out.position / staffed;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<AgentStatus> Engine::Impl::GetAgent(absl::string_view agent_id) const {
+  auto it = agent_index_.find(agent_id);
+  if (it == agent_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("agent '", agent_id, "' is not known"));
+  }
+  const AgentRec& a = agents_[it->second];
+  AgentStatus out;
+  out.agent_id = a.id;
+  out.state = a.shown;
+  out.reason = a.shown_reason;
+  out.state_since = absl::FromUnixMicros(a.state_since_us);
+  for (const Req& r : a.skills) out.skills.push_back(AgentSkill{config_.skills[r.skill], r.level});
+  for (Channel ch : {Channel::kVoice, Channel::kChat, Channel::kEmail}) {
+    const int cap = a.capacity[static_cast<int>(PoolOf(ch))];
+    if (cap > 0) out.capacities.push_back(ChannelCapacity{ch, cap});
+  }
+  for (const WorkItem& w : a.work) {
+    WorkItemStatus ws;
+    if (w.contact != kNone) ws.contact_id = contacts_[w.contact].id;
+    ws.queue = queues_[w.queue].config.name;
+    ws.channel = w.channel;
+    ws.phase = w.phase;
+    if (w.deadline_us != kNever) ws.deadline = absl::FromUnixMicros(w.deadline_us);
+    out.work.push_back(std::move(ws));
+  }
+  out.handled = a.handled;
+  // Occupancy including the period since the last accrual.
+  int64_t work_us = a.work_us;
+  int64_t idle_us = a.idle_us;
+  if (a.logged_in) {
+    const int64_t elapsed = QueryNowUs() - a.accrued_at_us;
+    const bool working = std::any_of(a.work.begin(), a.work.end(), [](const WorkItem& w) {
+      return w.phase != WorkPhase::kOffered;
+    });
+    if (working) {
+      work_us += elapsed;
+    } else if (a.ready) {
+      idle_us += elapsed;
+    }
+  }
+  out.occupancy = work_us + idle_us > 0 ? static_cast<double>(work_us) / (work_us + idle_us) : 0;
+  return out;
+}
+
+EngineSnapshot Engine::Impl::Snapshot() const {
+  EngineSnapshot snap;
+  snap.sequence = sequence_;
+  const int64_t now_us = QueryNowUs();
+  snap.time = absl::FromUnixMicros(now_us);
+  std::vector<uint32_t> logged_in;
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    if (agents_[a].logged_in) logged_in.push_back(a);
+  }
+  std::sort(logged_in.begin(), logged_in.end(), [this](uint32_t x, uint32_t y) {
+    return agents_[x].login_order < agents_[y].login_order;
+  });
+  for (const QueueRec& q : queues_) {
+    QueueStatus qs;
+    qs.queue = q.config.name;
+    qs.waiting = q.waiting;
+    qs.in_offer = q.in_offer;
+    qs.window = q.window.Sum(snap.time);
+    qs.total = q.total;
+    qs.service_level_threshold = q.config.service_level_threshold;
+    qs.service_level_target = q.config.service_level_target;
+    qs.closed = q.config.closed;
+    int64_t oldest = now_us;
+    for (uint32_t cls : q.classes) {
+      for (const ContactEntry& e : classes_[cls].waiting) {
+        oldest = std::min(oldest, contacts_[e.contact].arrival_us);
+      }
+    }
+    qs.longest_wait = absl::Microseconds(now_us - oldest);
+    for (uint32_t a : logged_in) {
+      const AgentRec& agent = agents_[a];
+      bool serves = false;
+      if (MeetsAll(agent, q.requirements)) {
+        for (Channel ch : q.config.channels) {
+          if (agent.capacity[static_cast<int>(PoolOf(ch))] > 0) serves = true;
+        }
+      }
+      if (serves) ++qs.agents_by_state[static_cast<int>(agent.shown)];
+    }
+    snap.queues.push_back(std::move(qs));
+  }
+  for (uint32_t a : logged_in) {
+    absl::StatusOr<AgentStatus> status = GetAgent(agents_[a].id);
+    ACD_ASSERT(status.ok());
+    ++snap.agents_by_state[static_cast<int>(status->state)];
+    snap.agents.push_back(std::move(*status));
+  }
+  return snap;
+}
+
+// ============================================================================
+// Invariants (brute force)
+// ============================================================================
+
+void Engine::Impl::CheckInvariants() const {
+  // Contacts and work items agree, one agent per contact.
+  std::vector<int> holders(contacts_.size(), 0);
+  for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
+    const AgentRec& a = agents_[ai];
+    std::array<int, kCapacityPoolCount> used{};
+    for (const WorkItem& w : a.work) {
+      ACD_ASSERT(a.logged_in);
+      ++used[static_cast<int>(PoolOf(w.channel))];
+      if (w.phase == WorkPhase::kWrapUp) {
+        ACD_ASSERT(w.contact == kNone);
+        ACD_ASSERT(w.deadline_us > now_us_);
+        continue;
+      }
+      ACD_ASSERT(w.contact < contacts_.size());
+      const ContactRec& c = contacts_[w.contact];
+      ++holders[w.contact];
+      ACD_ASSERT(c.in_use);
+      ACD_ASSERT(c.agent == ai);
+      ACD_ASSERT(c.offer_id == w.offer_id);
+      if (w.phase == WorkPhase::kOffered) {
+        ACD_ASSERT(c.state == ContactState::kOffered);
+        ACD_ASSERT(w.deadline_us > now_us_);  // no offer outlives its timeout
+      } else {
+        ACD_ASSERT(c.state == ContactState::kConnected);
+      }
+    }
+    ACD_ASSERT(used == a.used);
+    for (int p = 0; p < kCapacityPoolCount; ++p) ACD_ASSERT(a.used[p] <= a.capacity[p]);
+    if (a.used[static_cast<int>(CapacityPool::kVoice)] > 0) ACD_ASSERT(a.work.size() == 1);
+    // Heap membership is exact: routable, serving and with room.
+    for (uint32_t i = 0; i < a.served.size(); ++i) {
+      const ServedClass& s = a.served[i];
+      const RequirementClass& cls = classes_[s.cls];
+      ACD_ASSERT(Eligible(a, cls));
+      const bool should = Routable(a) && HasCapacity(a, cls.channel);
+      ACD_ASSERT(should == (s.heap_pos >= 0));
+      if (s.heap_pos >= 0) {
+        ACD_ASSERT(static_cast<size_t>(s.heap_pos) < cls.available.size());
+        ACD_ASSERT(cls.available[s.heap_pos].agent == ai);
+        ACD_ASSERT(cls.available[s.heap_pos].served_index == i);
+      }
+    }
+  }
+  // Every class an agent is eligible for is in its served list.
+  for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
+    const AgentRec& a = agents_[ai];
+    size_t eligible = 0;
+    for (const RequirementClass& cls : classes_) {
+      if (Eligible(a, cls)) ++eligible;
+    }
+    ACD_ASSERT(eligible == a.served.size());
+  }
+  // Classes: staffed counts and heap order.
+  for (const RequirementClass& cls : classes_) {
+    int staffed = 0;
+    for (const AgentRec& a : agents_) {
+      if (a.logged_in && a.ready && Eligible(a, cls)) ++staffed;
+    }
+    ACD_ASSERT(staffed == cls.staffed);
+    for (size_t i = 1; i < cls.waiting.size(); ++i) {
+      const ContactEntry& parent = cls.waiting[(i - 1) / 2];
+      ACD_ASSERT(!ContactBefore(cls.waiting[i].key, cls.waiting[i].seq, parent.key, parent.seq));
+    }
+    for (size_t i = 1; i < cls.available.size(); ++i) {
+      ACD_ASSERT(!AgentLess(cls.available[i], cls.available[(i - 1) / 2]));
+    }
+  }
+  // Contacts: each in exactly one state, per-queue counts add up, work is conserved.
+  std::vector<int> waiting(queues_.size(), 0);
+  std::vector<int> in_offer(queues_.size(), 0);
+  int live = 0;
+  for (uint32_t ci = 0; ci < contacts_.size(); ++ci) {
+    const ContactRec& c = contacts_[ci];
+    if (!c.in_use) continue;
+    ACD_ASSERT(contact_index_.contains(c.id));
+    ACD_ASSERT(contact_index_.at(c.id) == ci);
+    switch (c.state) {
+      case ContactState::kWaiting: {
+        ++live;
+        ++waiting[c.queue];
+        ACD_ASSERT(holders[ci] == 0);
+        ACD_ASSERT(c.heap_pos >= 0);
+        const RequirementClass& cls = classes_[c.cls];
+        ACD_ASSERT(cls.waiting[c.heap_pos].contact == ci);
+        ACD_ASSERT(cls.queue == c.queue);
+        ACD_ASSERT(cls.channel == c.channel);
+        for (const AgentRec& a : agents_) {
+          // Work conservation, by brute force over every agent.
+          ACD_ASSERT(!(Routable(a) && Eligible(a, cls) && HasCapacity(a, c.channel)));
+        }
+        break;
+      }
+      case ContactState::kOffered:
+        ++live;
+        ++in_offer[c.queue];
+        ACD_ASSERT(holders[ci] == 1);
+        ACD_ASSERT(c.heap_pos == -1);
+        break;
+      case ContactState::kConnected:
+        ++live;
+        ACD_ASSERT(holders[ci] == 1);
+        ACD_ASSERT(c.heap_pos == -1);
+        break;
+      case ContactState::kCompleted:
+      case ContactState::kAbandoned:
+      case ContactState::kOverflowed:
+        ACD_ASSERT(holders[ci] == 0);
+        ACD_ASSERT(c.heap_pos == -1);
+        ACD_ASSERT(c.agent == kNone);
+        break;
+    }
+  }
+  ACD_ASSERT(live == live_contacts_);
+  for (size_t qi = 0; qi < queues_.size(); ++qi) {
+    const QueueRec& q = queues_[qi];
+    ACD_ASSERT(q.waiting == waiting[qi]);
+    ACD_ASSERT(q.in_offer == in_offer[qi]);
+    const QueueCounters& t = q.total;
+    ACD_ASSERT(t.offered == t.answered + t.abandoned + t.overflowed + t.transferred_out +
+                                q.waiting + q.in_offer);
+  }
+}
+
+// ============================================================================
+// Engine: the public face
+// ============================================================================
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineConfig config, const Clock& clock,
+                                                       EngineOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(config), clock, options);
+  if (absl::Status s = impl->Init(); !s.ok()) return s;
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+absl::Status Engine::Enqueue(const EnqueueRequest& r) { return impl_->Enqueue(r); }
+absl::Status Engine::Cancel(absl::string_view id, absl::string_view reason) {
+  return impl_->Cancel(id, reason);
+}
+absl::Status Engine::ChangePriority(absl::string_view id, int priority) {
+  return impl_->ChangePriority(id, priority);
+}
+absl::Status Engine::Transfer(absl::string_view id, absl::string_view queue) {
+  return impl_->Transfer(id, queue);
+}
+absl::Status Engine::RequestCallback(absl::string_view id) { return impl_->RequestCallback(id); }
+absl::Status Engine::Login(const LoginRequest& r) { return impl_->Login(r); }
+absl::Status Engine::Logout(absl::string_view id) { return impl_->Logout(id); }
+absl::Status Engine::SetReady(absl::string_view id) { return impl_->SetReady(id); }
+absl::Status Engine::SetNotReady(absl::string_view id, absl::string_view reason) {
+  return impl_->SetNotReady(id, reason);
+}
+absl::Status Engine::Accept(absl::string_view agent, absl::string_view contact) {
+  return impl_->Accept(agent, contact);
+}
+absl::Status Engine::Reject(absl::string_view agent, absl::string_view contact) {
+  return impl_->Reject(agent, contact);
+}
+absl::Status Engine::Complete(absl::string_view agent, absl::string_view contact) {
+  return impl_->Complete(agent, contact);
+}
+absl::Status Engine::EndWrapUp(absl::string_view agent) { return impl_->EndWrapUp(agent); }
+absl::Status Engine::ForceState(absl::string_view agent, AgentState state, absl::string_view reason) {
+  return impl_->ForceState(agent, state, reason);
+}
+void Engine::Advance() { impl_->Advance(); }
+std::optional<absl::Time> Engine::NextTimer() const { return impl_->NextTimer(); }
+absl::StatusOr<ContactStatus> Engine::GetContact(absl::string_view id) const {
+  return impl_->GetContact(id);
+}
+absl::StatusOr<AgentStatus> Engine::GetAgent(absl::string_view id) const {
+  return impl_->GetAgent(id);
+}
+EngineSnapshot Engine::Snapshot() const { return impl_->Snapshot(); }
+uint64_t Engine::last_sequence() const { return impl_->last_sequence(); }
+absl::Time Engine::now() const { return impl_->now(); }
+const EngineConfig& Engine::config() const { return impl_->config(); }
+void Engine::CheckInvariants() const { impl_->CheckInvariants(); }
+
+}  // namespace acd::core

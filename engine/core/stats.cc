@@ -1,0 +1,66 @@
+#include "engine/core/stats.h"
+
+#include <algorithm>
+
+namespace acd::core {
+
+double QueueCounters::service_level() const {
+  const int64_t denominator = answered + abandoned;
+  if (denominator == 0) return 1.0;
+  return static_cast<double>(answered_within_threshold) / static_cast<double>(denominator);
+}
+
+absl::Duration QueueCounters::asa() const {
+  return answered == 0 ? absl::ZeroDuration() : answered_wait_total / answered;
+}
+
+absl::Duration QueueCounters::aht() const {
+  return handled == 0 ? absl::ZeroDuration() : handle_time_total / handled;
+}
+
+double QueueCounters::abandon_rate() const {
+  return offered == 0 ? 0.0 : static_cast<double>(abandoned) / static_cast<double>(offered);
+}
+
+QueueCounters& QueueCounters::operator+=(const QueueCounters& o) {
+  offered += o.offered;
+  answered += o.answered;
+  answered_within_threshold += o.answered_within_threshold;
+  abandoned += o.abandoned;
+  overflowed += o.overflowed;
+  transferred_out += o.transferred_out;
+  handled += o.handled;
+  answered_wait_total += o.answered_wait_total;
+  handle_time_total += o.handle_time_total;
+  return *this;
+}
+
+RollingCounters::RollingCounters(absl::Duration window)
+    : bucket_us_(std::max<int64_t>(1, absl::ToInt64Microseconds(window) / kBuckets)) {
+  bucket_period_.fill(-1);
+}
+
+int64_t RollingCounters::BucketIndex(absl::Time now) const {
+  return absl::ToUnixMicros(now) / bucket_us_;
+}
+
+QueueCounters& RollingCounters::At(absl::Time now) {
+  const int64_t period = BucketIndex(now);
+  const size_t slot = static_cast<size_t>(period % kBuckets);
+  if (bucket_period_[slot] != period) {
+    buckets_[slot] = QueueCounters{};
+    bucket_period_[slot] = period;
+  }
+  return buckets_[slot];
+}
+
+QueueCounters RollingCounters::Sum(absl::Time now) const {
+  const int64_t newest = BucketIndex(now);
+  QueueCounters sum;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    if (bucket_period_[i] > newest - kBuckets && bucket_period_[i] <= newest) sum += buckets_[i];
+  }
+  return sum;
+}
+
+}  // namespace acd::core
