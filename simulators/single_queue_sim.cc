@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/core/clock.h"
 #include "engine/core/config.h"
@@ -44,7 +45,7 @@ std::string MakeId(char prefix, int64_t index) {
   return std::string(buffer, end);
 }
 
-int64_t ParseId(std::string_view id) {
+int64_t ParseId(absl::string_view id) {
   int64_t index = -1;
   if (id.size() < 2) return -1;
   auto [ptr, ec] = std::from_chars(id.data() + 1, id.data() + id.size(), index);
