@@ -89,7 +89,7 @@ int RunStaff(const ModelFlags& f, const acd::sim::StaffingTarget& target) {
   return 0;
 }
 
-int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario) {
+int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, bool no_timing) {
   scenario.arrivals_per_hour = f.arrivals_per_hour;
   scenario.handle_seconds_mean = f.aht_seconds;
   scenario.agents = f.agents;
@@ -100,8 +100,14 @@ int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario) {
     std::cerr << "acd-sim: seed " << scenario.seed << ": " << kpis.status() << "\n";
     return 1;
   }
+  if (no_timing) {
+    kpis->contacts_per_second = 0;
+    kpis->wall_seconds = 0;
+  }
   if (f.json) {
-    std::cout << acd::sim::SimulationToJson(scenario, *kpis).dump() << "\n";
+    nlohmann::json j = acd::sim::SimulationToJson(scenario, *kpis);
+    if (no_timing) j.erase("contacts_per_second");
+    std::cout << j.dump() << "\n";
   } else {
     std::cout << acd::sim::SimulationToText(scenario, *kpis);
   }
@@ -153,10 +159,15 @@ int main(int argc, char** argv) {
                   "arrivals simulated before measuring (default contacts/10, >= 1000)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--seed", scenario.seed, "random seed (default 1); same seed, same KPIs");
+  bool no_timing = false;
+  run->add_flag("--no-timing", no_timing,
+                "leave out the wall-clock speed, so the same seed prints the same bytes");
+  run->add_flag("--check-invariants", scenario.check_invariants,
+                "engine paranoid mode + Engine::CheckInvariants() after every event (slow)");
 
   CLI11_PARSE(app, argc, argv);
 
-  if (run->parsed()) return RunSimulation(run_flags, scenario);
+  if (run->parsed()) return RunSimulation(run_flags, scenario, no_timing);
   if (erlang->parsed()) return RunErlang(erlang_flags);
   if (staff->parsed()) {
     target.abandon_rate_max = abandon_rate_max;

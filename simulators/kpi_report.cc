@@ -113,8 +113,10 @@ std::string SimulationToText(const SingleQueueScenario& scenario, const Simulate
   row("asa_s", kpis.asa_seconds, p.asa_seconds);
   row("abandon_rate", kpis.abandon_rate, p.abandon_rate);
   row("occupancy", kpis.occupancy, p.occupancy);
-  absl::StrAppendFormat(&out, "%-15s %14.0f  (%.2f s wall)\n", "contacts/s",
-                        kpis.contacts_per_second, kpis.wall_seconds);
+  if (kpis.wall_seconds > 0) {  // zero: timing left out on purpose
+    absl::StrAppendFormat(&out, "%-15s %14.0f  (%.2f s wall)\n", "contacts/s",
+                          kpis.contacts_per_second, kpis.wall_seconds);
+  }
   return out;
 }
 

@@ -214,6 +214,7 @@ absl::Status Simulation::Start() {
 
   core::EngineOptions options;
   options.sink = &sink_;
+  options.paranoid = scenario_.check_invariants;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(config, clock_, options);
   if (!engine.ok()) return engine.status();
   engine_ = *std::move(engine);
@@ -386,6 +387,7 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
         break;
     }
     if (!s.ok()) return s;
+    if (scenario_.check_invariants) engine_->CheckInvariants();
   }
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

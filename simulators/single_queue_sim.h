@@ -43,6 +43,9 @@ struct SingleQueueScenario {
   std::optional<int64_t> warmup_contacts;
   uint64_t seed = 1;
   double sl_threshold_seconds = 20;  // >= 0
+  // For tests: run the engine in paranoid mode and call Engine::CheckInvariants() after
+  // every simulated event (O(contacts x agents) each; aborts on a violation).
+  bool check_invariants = false;
 };
 
 struct SimulatedKpis {

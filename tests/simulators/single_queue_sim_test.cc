@@ -234,6 +234,23 @@ TEST_CASE("The same seed gives the same KPIs, bit for bit", "[sim]") {
   CHECK(other->mean_wait_seconds != a->mean_wait_seconds);
 }
 
+TEST_CASE("Engine invariants hold at every step of a run", "[sim]") {
+  for (std::optional<double> patience : {std::optional<double>(), std::optional<double>(20.0)}) {
+    SingleQueueScenario s;
+    s.arrivals_per_hour = 150;
+    s.handle_seconds_mean = 120;
+    s.agents = 5;
+    s.patience_seconds_mean = patience;
+    s.contacts = 3'000;
+    s.seed = 31;
+    s.check_invariants = true;  // aborts with a message on a violation
+    INFO("seed " << s.seed << ", patience " << patience.value_or(0));
+    absl::StatusOr<SimulatedKpis> k = RunSingleQueue(s);
+    REQUIRE(k.ok());
+    CHECK(k->answered + k->abandoned == 3'000);
+  }
+}
+
 TEST_CASE("The JSON report has issue 6's keys", "[sim]") {
   absl::StatusOr<SimulatedKpis> k = RunSingleQueue(Small(1));
   REQUIRE(k.ok());
