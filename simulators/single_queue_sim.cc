@@ -187,6 +187,8 @@ class Simulation {
   absl::Time measure_start_, measure_end_;
 
   int64_t answered_ = 0, abandoned_ = 0, within_threshold_ = 0, waited_ = 0;
+  ContactTotals all_;  // every arrival, warm-up included
+  absl::Duration all_answered_wait_;
   absl::Duration answered_wait_total_, abandoned_wait_total_;
 };
 
@@ -293,6 +295,9 @@ absl::Status Simulation::AcceptOffers() {
     phase_[offer.contact] = ContactPhase::kAnswered;
     ++busy_agents_;
     const absl::Duration wait = clock_.Now() - arrived_at_[offer.contact];
+    ++all_.answered;
+    all_answered_wait_ += wait;
+    if (wait <= threshold_) ++all_.answered_within_threshold;
     if (Measured(offer.contact)) {
       ++answered_;
       answered_wait_total_ += wait;
@@ -314,6 +319,7 @@ absl::Status Simulation::Arrive(int64_t contact) {
   }
   arrived_at_[contact] = clock_.Now();
   phase_[contact] = ContactPhase::kWaiting;
+  ++all_.offered;
   const Id contact_id('c', contact);
   enqueue_.contact_id.assign(contact_id.view().data(), contact_id.view().size());
   if (absl::Status s = engine_->Enqueue(enqueue_); !s.ok()) {
@@ -352,6 +358,7 @@ absl::Status Simulation::PatienceEnds(int64_t contact) {
     return EngineRefused("Cancel", contact_id.view(), s);
   }
   phase_[contact] = ContactPhase::kAbandoned;
+  ++all_.abandoned;
   if (Measured(contact)) {
     ++abandoned_;
     ++waited_;
@@ -413,6 +420,16 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
   k.contacts_per_second = wall_seconds > 0 ? static_cast<double>(total_) / wall_seconds : 0;
   k.simulated_seconds = absl::ToDoubleSeconds(clock_.Now() - sim_start);
   k.engine_events = sink_.events();
+  k.sim_totals = all_;
+  k.sim_totals.answered_wait_seconds = absl::ToDoubleSeconds(all_answered_wait_);
+  const core::EngineSnapshot snapshot = engine_->Snapshot();
+  if (snapshot.queues.size() != 1) return absl::InternalError("snapshot lost the queue");
+  const core::QueueCounters& total = snapshot.queues[0].total;
+  k.engine_totals.offered = total.offered;
+  k.engine_totals.answered = total.answered;
+  k.engine_totals.abandoned = total.abandoned;
+  k.engine_totals.answered_within_threshold = total.answered_within_threshold;
+  k.engine_totals.answered_wait_seconds = absl::ToDoubleSeconds(total.answered_wait_total);
   return k;
 }
 

@@ -48,6 +48,15 @@ struct SingleQueueScenario {
   bool check_invariants = false;
 };
 
+// Counts over every arrival of a run, warm-up included.
+struct ContactTotals {
+  int64_t offered = 0;
+  int64_t answered = 0;
+  int64_t abandoned = 0;
+  int64_t answered_within_threshold = 0;
+  double answered_wait_seconds = 0;
+};
+
 struct SimulatedKpis {
   int64_t offered = 0;  // measured arrivals
   int64_t answered = 0;
@@ -65,6 +74,11 @@ struct SimulatedKpis {
   double wall_seconds = 0;
   double simulated_seconds = 0;  // virtual time covered, warm-up included
   uint64_t engine_events = 0;    // events the engine emitted
+  // The simulation's own counts, and the engine's statistics for its queue
+  // (Snapshot().queues[0].total), at the end of the run. Every arrival has been answered
+  // or has abandoned by then, so the two should agree.
+  ContactTotals sim_totals;
+  ContactTotals engine_totals;
 };
 
 // Runs `scenario` to completion. INVALID_ARGUMENT on bad scenario fields; INTERNAL if the

@@ -251,6 +251,28 @@ TEST_CASE("Engine invariants hold at every step of a run", "[sim]") {
   }
 }
 
+TEST_CASE("The engine's own queue statistics agree with the simulation's counts", "[sim]") {
+  for (std::optional<double> patience : {std::optional<double>(), std::optional<double>(60.0)}) {
+    SingleQueueScenario s = Small(41);
+    s.patience_seconds_mean = patience;
+    s.agents = 12;
+    INFO("seed " << s.seed << ", patience " << patience.value_or(0));
+    absl::StatusOr<SimulatedKpis> k = RunSingleQueue(s);
+    REQUIRE(k.ok());
+    const ContactTotals& sim = k->sim_totals;
+    const ContactTotals& engine = k->engine_totals;
+    CHECK(sim.offered == s.contacts + 2'000);  // warm-up: max(1000, contacts / 10)
+    CHECK(engine.offered == sim.offered);
+    CHECK(engine.answered == sim.answered);
+    CHECK(engine.abandoned == sim.abandoned);
+    CHECK(engine.answered + engine.abandoned == engine.offered);
+    CHECK(engine.answered_within_threshold == sim.answered_within_threshold);
+    // The engine keeps time in microseconds; allow 1 us of rounding per answered contact.
+    CHECK(std::abs(engine.answered_wait_seconds - sim.answered_wait_seconds) <=
+          1e-6 * sim.answered);
+  }
+}
+
 TEST_CASE("The JSON report has issue 6's keys", "[sim]") {
   absl::StatusOr<SimulatedKpis> k = RunSingleQueue(Small(1));
   REQUIRE(k.ok());
