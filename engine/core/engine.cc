@@ -1,7 +1,6 @@
 #include "engine/core/engine.h"
 
 #include <algorithm>
-#include <deque>
 #include <limits>
 #include <queue>
 
@@ -334,7 +333,10 @@ class Engine::Impl {
   std::vector<ContactRec> contacts_;
   std::vector<uint32_t> free_contacts_;
   absl::flat_hash_map<std::string, uint32_t> contact_index_;
-  std::deque<uint32_t> finished_;  // retained ended contacts, oldest first
+  // Retained ended contacts, a ring of max_finished_contacts_retained slots: the oldest
+  // is forgotten when a new one ends. Fixed size, so ending a contact never allocates.
+  std::vector<uint32_t> finished_;
+  size_t finished_next_ = 0;
   int live_contacts_ = 0;
 
   std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers_;
@@ -878,14 +880,17 @@ void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
   c.attributes.clear();
   c.attributes.shrink_to_fit();
   --live_contacts_;
-  finished_.push_back(slot);
-  while (finished_.size() > static_cast<size_t>(config_.limits.max_finished_contacts_retained)) {
-    const uint32_t old = finished_.front();
-    finished_.pop_front();
-    contact_index_.erase(contacts_[old].id);
-    contacts_[old] = ContactRec{};
-    free_contacts_.push_back(old);
+  const size_t retained = static_cast<size_t>(config_.limits.max_finished_contacts_retained);
+  if (finished_.size() < retained) {
+    finished_.push_back(slot);
+    return;
   }
+  const uint32_t old = finished_[finished_next_];
+  finished_[finished_next_] = slot;
+  finished_next_ = (finished_next_ + 1) % retained;
+  contact_index_.erase(contacts_[old].id);
+  contacts_[old] = ContactRec{};
+  free_contacts_.push_back(old);
 }
 
 absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_view reason) {
