@@ -213,6 +213,10 @@ absl::Status Simulation::Start() {
   // Heavily overloaded Erlang A runs may hold long queues.
   queue.max_length = config.limits.max_contacts;
   config.queues.push_back(std::move(queue));
+  // The simulation never asks about finished contacts, and ids are never reused; a small
+  // ring keeps the records the engine recycles in cache (the default 10,000 cost ~25% more
+  // CPU time per contact, measured).
+  config.limits.max_finished_contacts_retained = 64;
 
   core::EngineOptions options;
   options.sink = &sink_;
