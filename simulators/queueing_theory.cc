@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -118,11 +119,15 @@ absl::StatusOr<QueueKpis> ErlangAKpis(const QueueModel& m) {
   const int n = m.agents;
   const double service = n * mu;  // completion rate with every agent busy
 
-  // r[j] = pi(N + j) / pi(N).
+  // r[j] = pi(N + j) / pi(N) / F. The scale F = exp(log_scale) keeps the terms finite when
+  // the load far exceeds the agents (the terms then grow like (lambda/theta)^j / j! before
+  // they fall); r is divided down whenever its sum passes kRescaleAbove.
+  constexpr double kRescaleAbove = 1e200;
   std::vector<double> r;
   r.push_back(1.0);
   double sum = 1.0;
   double term = 1.0;
+  double log_scale = 0;
   for (long j = 1;; ++j) {
     if (j > kChainStatesMax) {
       return absl::ResourceExhaustedError(
@@ -134,10 +139,18 @@ absl::StatusOr<QueueKpis> ErlangAKpis(const QueueModel& m) {
     }
     r.push_back(term);
     sum += term;
+    if (sum > kRescaleAbove) {
+      for (double& x : r) x /= kRescaleAbove;
+      term /= kRescaleAbove;
+      sum /= kRescaleAbove;
+      log_scale += std::log(kRescaleAbove);
+    }
   }
+  // sum_{n<N} pi(n) / pi(N) = 1/B - 1, so pi(N) F = 1 / ((1/B - 1) / F + sum).
   const double b = ErlangB(load, n);
-  // pi(N) = 1 / (sum_{n<=N} pi(n)/pi(N) + sum_{j>=1} r[j]) = 1 / (1/B + sum - 1).
-  const double pi_n = b > 0 ? 1.0 / (1.0 / b + sum - 1.0) : 0.0;
+  double below = b > 0 ? 1.0 / b - 1.0 : std::numeric_limits<double>::infinity();
+  if (log_scale > 0 && below > 0) below = std::exp(std::log(below) - log_scale);
+  const double pi_n = 1.0 / (below + sum);  // pi(N) F: multiplies the scaled r[j]
 
   double queue_mean = 0;     // E[number waiting] / pi(N)
   double answered_wait = 0;  // E[wait; answered, waited] / pi(N)

@@ -117,6 +117,9 @@ BruteForce SolveByBruteForce(const QueueModel& m, int queue_max) {
   for (int s = 1; s < static_cast<int>(pi.size()); ++s) {
     const double death = std::min(s, n) * mu + std::max(s - n, 0) * theta;
     pi[s] = pi[s - 1] * lambda / death;
+    if (pi[s] > 1e250) {  // thousands of erlangs: keep the products finite
+      for (int i = 0; i <= s; ++i) pi[i] /= 1e250;
+    }
   }
   double total = 0;
   for (double p : pi) total += p;
@@ -186,8 +189,9 @@ TEST_CASE("Erlang A agrees with a brute-force birth-death chain", "[sim]") {
   };
   // Under-, critically and over-loaded; short and long patience.
   const Case cases[] = {
-      {200, 180, 11, 60, 20}, {200, 180, 13, 300, 20}, {600, 300, 40, 120, 30},
-      {90, 240, 4, 45, 10},   {400, 180, 15, 200, 20}, {50, 600, 3, 1000, 60},
+      {200, 180, 11, 60, 20},      {200, 180, 13, 300, 20}, {600, 300, 40, 120, 30},
+      {90, 240, 4, 45, 10},        {400, 180, 15, 200, 20}, {50, 600, 3, 1000, 60},
+      {60000, 300, 4373, 120, 20},  // 5000 erlangs on 4373 agents: efficiency-driven
   };
   for (const Case& c : cases) {
     const QueueModel m = Model(c.arrivals_per_hour, c.aht_s, c.agents, c.patience_s, c.sl_s);
@@ -265,6 +269,18 @@ TEST_CASE("Formulas stay finite and sane for thousands of agents", "[sim]") {
   CHECK(o.abandon_rate < 0.55);
   CHECK(o.occupancy > 0.99);
   CHECK(o.occupancy <= 1.0);
+  // 5000 erlangs on one agent: the chain's terms pass 1e2000 before they fall.
+  const QueueKpis one = Predict(Model(60000, 300, 1, 120.0, 20));
+  CHECK(std::isfinite(one.p_wait));
+  CHECK_THAT(one.p_wait, WithinAbs(1.0, 1e-9));
+  CHECK_THAT(one.occupancy, WithinAbs(1.0, 1e-9));
+  CHECK_THAT(one.abandon_rate, WithinAbs(1 - 1.0 / 5000, 1e-6));
+  StaffingTarget target;
+  target.service_level_min = 0.8;
+  absl::StatusOr<StaffingResult> big = FewestAgents(Model(60000, 300, 1, 120.0, 20), target);
+  REQUIRE(big.ok());
+  CHECK(big->agents > 4000);
+  CHECK(big->agents < 5100);
 }
 
 TEST_CASE("Staffing returns the fewest agents meeting every target", "[sim]") {
