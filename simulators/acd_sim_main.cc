@@ -78,7 +78,7 @@ int RunStaff(const ModelFlags& f, const acd::sim::StaffingTarget& target) {
   QueueModel model = f.ToModel();
   model.agents = r->agents;
   if (f.json) {
-    nlohmann::json j = acd::sim::PredictionToJson(model, r->kpis);
+    nlohmann::ordered_json j = acd::sim::PredictionToJson(model, r->kpis);
     j["target_sl"] = target.service_level_min;
     if (target.abandon_rate_max.has_value()) j["max_abandon_rate"] = *target.abandon_rate_max;
     std::cout << j.dump() << "\n";
@@ -105,7 +105,7 @@ int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, b
     kpis->wall_seconds = 0;
   }
   if (f.json) {
-    nlohmann::json j = acd::sim::SimulationToJson(scenario, *kpis);
+    nlohmann::ordered_json j = acd::sim::SimulationToJson(scenario, *kpis);
     if (no_timing) j.erase("contacts_per_second");
     std::cout << j.dump() << "\n";
   } else {

@@ -4,8 +4,8 @@
 
 namespace acd::sim {
 
-nlohmann::json PredictionToJson(const QueueModel& model, const QueueKpis& kpis) {
-  nlohmann::json j;
+nlohmann::ordered_json PredictionToJson(const QueueModel& model, const QueueKpis& kpis) {
+  nlohmann::ordered_json j;
   j["model"] = model.patience_seconds_mean.has_value() ? "erlang_a" : "erlang_c";
   j["arrivals_per_hour"] = model.arrivals_per_hour;
   j["aht_s"] = model.handle_seconds_mean;
@@ -54,8 +54,9 @@ QueueModel ModelOf(const SingleQueueScenario& scenario) {
   return m;
 }
 
-nlohmann::json SimulationToJson(const SingleQueueScenario& scenario, const SimulatedKpis& kpis) {
-  nlohmann::json j;
+nlohmann::ordered_json SimulationToJson(const SingleQueueScenario& scenario,
+                                        const SimulatedKpis& kpis) {
+  nlohmann::ordered_json j;
   j["arrivals_per_hour"] = scenario.arrivals_per_hour;
   j["aht_s"] = scenario.handle_seconds_mean;
   j["agents"] = scenario.agents;

@@ -14,7 +14,7 @@ namespace acd::sim {
 
 // {"model": "erlang_c"|"erlang_a", inputs..., "p_wait", "mean_wait_s", "asa_s",
 //  "service_level", "abandon_rate", "occupancy", "mean_queue_length"}.
-nlohmann::json PredictionToJson(const QueueModel& model, const QueueKpis& kpis);
+nlohmann::ordered_json PredictionToJson(const QueueModel& model, const QueueKpis& kpis);
 
 // A few aligned "name  value" lines for people.
 std::string PredictionToText(const QueueModel& model, const QueueKpis& kpis);
@@ -22,7 +22,8 @@ std::string PredictionToText(const QueueModel& model, const QueueKpis& kpis);
 // {"offered", "answered", "abandoned", "p_wait", "mean_wait_s", "asa_s", "service_level",
 //  "abandon_rate", "occupancy", "contacts_per_second", scenario echo incl. "seed", and
 //  "predicted": PredictionToJson(...) when the Erlang model has a steady state}.
-nlohmann::json SimulationToJson(const SingleQueueScenario& scenario, const SimulatedKpis& kpis);
+nlohmann::ordered_json SimulationToJson(const SingleQueueScenario& scenario,
+                                        const SimulatedKpis& kpis);
 
 std::string SimulationToText(const SingleQueueScenario& scenario, const SimulatedKpis& kpis);
 

@@ -247,8 +247,8 @@ TEST_CASE("The same seed gives the same KPIs, bit for bit", "[sim]") {
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   REQUIRE(other.ok());
-  nlohmann::json ja = SimulationToJson(Small(7), *a);
-  nlohmann::json jb = SimulationToJson(Small(7), *b);
+  nlohmann::ordered_json ja = SimulationToJson(Small(7), *a);
+  nlohmann::ordered_json jb = SimulationToJson(Small(7), *b);
   // The wall-clock speed is the one field that may differ.
   ja.erase("contacts_per_second");
   jb.erase("contacts_per_second");
@@ -299,7 +299,7 @@ TEST_CASE("The engine's own queue statistics agree with the simulation's counts"
 TEST_CASE("The JSON report has issue 6's keys", "[sim]") {
   absl::StatusOr<SimulatedKpis> k = RunSingleQueue(Small(1));
   REQUIRE(k.ok());
-  const nlohmann::json j = SimulationToJson(Small(1), *k);
+  const nlohmann::ordered_json j = SimulationToJson(Small(1), *k);
   for (const char* key :
        {"offered", "answered", "abandoned", "p_wait", "mean_wait_s", "asa_s", "service_level",
         "abandon_rate", "occupancy", "contacts_per_second", "seed"}) {
