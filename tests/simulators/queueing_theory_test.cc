@@ -86,12 +86,14 @@ TEST_CASE("Erlang A matches the published 13-agent, 5-minute-patience example", 
   CHECK(staff->agents == 13);
 }
 
-// Erlang B tables (e.g. ITU-T / Iversen, "Teletraffic Engineering and Network Planning",
-// Table of Erlang's B-formula): E_10(10) = 0.2146, E_1(1) = 0.5, E_2(1) = 0.2.
-TEST_CASE("Erlang B matches table values", "[sim]") {
+// Erlang B. Exact small cases: B(1 erlang, 1 line) = 1/2, B(1, 2) = 1/5. Published: the
+// Erlang B calculator manual (https://erlang.com/calculatormanual/
+// howmuchtrafficcanatrunkgrouphandle.htm): 15 lines at 1% blocking carry 8.108 erlangs.
+TEST_CASE("Erlang B matches exact and published values", "[sim]") {
   CHECK_THAT(ErlangB(1.0, 1), WithinAbs(0.5, 1e-15));
   CHECK_THAT(ErlangB(1.0, 2), WithinAbs(0.2, 1e-15));
-  CHECK_THAT(ErlangB(10.0, 10), WithinAbs(0.2146, 5e-5));
+  CHECK_THAT(ErlangB(8.108, 15), WithinAbs(0.0100, 5e-5));
+  CHECK_THAT(ErlangB(10.0, 10), WithinAbs(0.21458234, 1e-8));  // the same recursion, in Python
   CHECK(ErlangB(0.0, 3) == 0.0);
   CHECK(ErlangB(5.0, 0) == 1.0);
 }
