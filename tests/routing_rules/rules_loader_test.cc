@@ -61,9 +61,9 @@ TEST_CASE("syntax errors give file:line:column") {
   CHECK(Error("queues { name: \"q\"\n  wrap_up_seconds: \"soon\" }\n") ==
         "test.textproto:4:20: Expected integer, got: \"soon\"");
   CHECK(Error("queues { nmae: \"q\" }\n") ==
-        "test.textproto:3:10: Message type \"acd.v1.QueueRule\" has no field named \"nmae\".");
+        "test.textproto:3:14: Message type \"acd.v1.QueueRule\" has no field named \"nmae\".");
   CHECK(Error("queues { name: \"q\" channels: [PIGEON] }\n") ==
-        "test.textproto:3:31: Unknown enumeration value of \"PIGEON\" for field \"channels\".");
+        "test.textproto:3:37: Unknown enumeration value of \"PIGEON\" for field \"channels\".");
 }
 
 TEST_CASE("rule errors name the queue and field, at the queue's line") {
@@ -80,7 +80,7 @@ TEST_CASE("rule errors name the queue and field, at the queue's line") {
         "test.textproto:3:20: queue 'q': wrap_up_seconds -5 is negative");
   CHECK(Error("queues { name: \"q\" channels: [VOICE, CHAT] max_wait_seconds: 60 overflow_queue: "
               "\"r\" }\nqueues { name: \"r\" channels: [VOICE] }\n") ==
-        "test.textproto:3:76: queue 'q': overflow_queue 'r' does not take CHAT contacts");
+        "test.textproto:3:65: queue 'q': overflow_queue 'r' does not take CHAT contacts");
   CHECK(Error("queues { name: \"q\" hours { time_zone: \"Mars/Olympus\" } }\n") ==
         "test.textproto:3:20: queue 'q': unknown time zone 'Mars/Olympus'");
   CHECK(Error("queues { name: \"q\" hours { holidays: \"25/12/2026\" } }\n") ==
