@@ -1,18 +1,24 @@
 // acd-sim: the call-center simulator's command line.
+//   acd-sim run SCENARIO  play a scenario file in virtual time against engine/core
 //   acd-sim run ...     simulate one queue in virtual time, every decision by engine/core
 //   acd-sim erlang ...  Erlang C (or, with --patience-s, Erlang A) predictions
 //   acd-sim staff ...   the fewest agents meeting a service-level target
 // See simulators/single_queue_sim.h and simulators/queueing_theory.h for the models and
 // the KPI definitions.
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "simulators/kpi_report.h"
 #include "simulators/queueing_theory.h"
+#include "simulators/scenario.h"
+#include "simulators/scenario_report.h"
+#include "simulators/scenario_sim.h"
 #include "simulators/single_queue_sim.h"
 
 namespace {
@@ -39,12 +45,13 @@ struct ModelFlags {
   }
 };
 
-void AddModelFlags(CLI::App* app, ModelFlags* f) {
+// `required`: false for `run`, whose quick form is one of two (the other is a scenario).
+void AddModelFlags(CLI::App* app, ModelFlags* f, bool required = true) {
   app->add_option("--arrivals-per-hour", f->arrivals_per_hour, "Poisson arrival rate")
-      ->required()
+      ->required(required)
       ->check(CLI::PositiveNumber);
   app->add_option("--aht-s", f->aht_seconds, "mean handle time, seconds (exponential)")
-      ->required()
+      ->required(required)
       ->check(CLI::PositiveNumber);
   app->add_option("--patience-s", f->patience_seconds,
                   "mean caller patience, seconds (exponential); omit for none (Erlang C)")
@@ -114,6 +121,45 @@ int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, b
   return 0;
 }
 
+int RunScenarioFile(const std::string& path, bool json, bool no_timing,
+                    const std::string& intervals_path, bool check_invariants) {
+  std::vector<acd::sim::ScenarioProblem> problems;
+  absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
+  if (!scenario.ok()) {
+    if (problems.empty()) return Fail(scenario.status());
+    for (const acd::sim::ScenarioProblem& p : problems) {
+      std::cerr << acd::sim::FormatProblem(p) << "\n";
+    }
+    return 1;
+  }
+  acd::sim::RunOptions options;
+  options.check_invariants = check_invariants;
+  absl::StatusOr<acd::sim::ScenarioResult> result = acd::sim::RunScenario(*scenario, options);
+  if (!result.ok()) {
+    std::cerr << "acd-sim: " << path << ", seed " << scenario->proto.seed() << ": "
+              << result.status() << "\n";
+    return 1;
+  }
+  if (no_timing) {
+    result->overall.wall_seconds = 0;
+    result->overall.contacts_per_second = 0;
+  }
+  if (!intervals_path.empty()) {
+    std::ofstream csv(intervals_path, std::ios::binary | std::ios::trunc);
+    csv << acd::sim::IntervalsToCsv(*scenario, *result);
+    if (!csv.good()) {
+      std::cerr << "acd-sim: cannot write " << intervals_path << "\n";
+      return 1;
+    }
+  }
+  if (json) {
+    std::cout << acd::sim::ScenarioResultToJson(*scenario, *result).dump() << "\n";
+  } else {
+    std::cout << acd::sim::ScenarioResultToText(*scenario, *result);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,10 +195,16 @@ int main(int argc, char** argv) {
   acd::sim::SingleQueueScenario scenario;
   CLI::App* run = app.add_subcommand(
       "run", "simulate one queue in virtual time; every routing decision by the real engine");
-  AddModelFlags(run, &run_flags);
-  run->add_option("--agents", run_flags.agents, "agents staffed")
-      ->required()
+  std::string scenario_path;
+  run->add_option("scenario", scenario_path,
+                  "a scenario file (acd.v1.Scenario text format); without one, the quick "
+                  "single-queue form below");
+  AddModelFlags(run, &run_flags, /*required=*/false);
+  run->add_option("--agents", run_flags.agents, "agents staffed (quick form)")
       ->check(CLI::PositiveNumber);
+  std::string intervals_path;
+  run->add_option("--intervals", intervals_path,
+                  "with a scenario: write 15-minute interval statistics to this CSV file");
   run->add_option("--contacts", scenario.contacts, "measured arrivals (default 100000)")
       ->check(CLI::PositiveNumber);
   run->add_option("--warmup-contacts", scenario.warmup_contacts,
@@ -167,7 +219,18 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (run->parsed()) return RunSimulation(run_flags, scenario, no_timing);
+  if (run->parsed()) {
+    if (!scenario_path.empty()) {
+      return RunScenarioFile(scenario_path, run_flags.json, no_timing, intervals_path,
+                             scenario.check_invariants);
+    }
+    if (run_flags.arrivals_per_hour <= 0 || run_flags.aht_seconds <= 0 || run_flags.agents <= 0) {
+      std::cerr << "acd-sim run: give a scenario file, or --arrivals-per-hour, --aht-s and "
+                   "--agents\n";
+      return 2;
+    }
+    return RunSimulation(run_flags, scenario, no_timing);
+  }
   if (erlang->parsed()) return RunErlang(erlang_flags);
   if (staff->parsed()) {
     target.abandon_rate_max = abandon_rate_max;
