@@ -466,7 +466,6 @@ absl::Status Simulation::AfterCommand() {
         ++interval_.answered;
         answered_wait_total_ += n.waited;
         interval_.answered_wait += n.waited;
-        if (n.waited > absl::ZeroDuration()) ++overall_.waited;
         if (n.queue >= 0 && n.waited <= queue_threshold_[n.queue]) {
           ++overall_.answered_within_threshold;
           ++interval_.within;
@@ -491,7 +490,6 @@ absl::Status Simulation::AfterCommand() {
           c.waited = n.waited;
           --live_contacts_;
           ++overall_.overflowed_out;
-          ++overall_.waited;
         }
         break;
       case EventType::kContactCallbackRequested:
@@ -550,6 +548,7 @@ absl::Status Simulation::Arrive(int stream) {
   if (absl::Status st = AfterCommand(); !st.ok()) return st;
 
   ContactRecord& record = contacts_[index];
+  if (record.phase == Phase::kWaiting) ++overall_.waited;  // no agent was offered it at once
   if (record.phase == Phase::kWaiting &&
       (s.channel == core::Channel::kVoice || s.channel == core::Channel::kCallback)) {
     absl::StatusOr<core::ContactStatus> status_now = engine_->GetContact(enqueue_.contact_id);
@@ -586,7 +585,6 @@ absl::Status Simulation::PatienceEnds(int64_t contact) {
   c.waited = clock_.Now() - c.arrived;
   --live_contacts_;
   ++overall_.abandoned;
-  ++overall_.waited;
   ++interval_.abandoned;
   return AfterCommand();
 }
@@ -811,7 +809,6 @@ ScenarioResult Simulation::Report(double wall_seconds) {
     }
   }
   o.unfinished = live_contacts_;
-  o.waited += live_contacts_;
   const double offered = static_cast<double>(o.offered);
   if (o.offered > 0) {
     o.p_wait = o.waited / offered;

@@ -14,7 +14,8 @@
 //
 // KPIs (issue 6), overall over the contacts the engine took in ("offered"):
 //   offered = answered + abandoned + overflowed_out + unfinished (still waiting at the end);
-//   p_wait         share not connected the instant they arrived;
+//   p_wait         share not offered to an agent the instant they arrived (with agents who
+//                  accept at once, "not connected at once" as in the quick form);
 //   mean_wait_s    time in queue over all offered (abandoned: until they left);
 //   asa_s          mean wait of the answered (from first arrival, callbacks included);
 //   service_level  answered within the threshold of the queue that answered ÷ offered;
@@ -62,10 +63,10 @@ struct OverallReport {
   int64_t abandoned = 0;
   int64_t overflowed_out = 0;  // left at max_wait with no overflow queue
   int64_t unfinished = 0;      // still waiting or offered when the run stopped
-  int64_t waited = 0;          // not connected at once
+  int64_t waited = 0;          // not offered to an agent at once
   int64_t callbacks = 0;       // became CALLBACK contacts (offered and taken, or closed)
   int64_t ronas = 0;           // offers that rang out
-  int64_t handled = 0;
+  int64_t handled = 0;         // talks the simulation ended (wrap-ups may still run)
   double p_wait = 0;
   double mean_wait_seconds = 0;
   double asa_seconds = 0;
