@@ -1,6 +1,7 @@
 // acd-sim: the call-center simulator's command line.
 //   acd-sim run SCENARIO  play a scenario file in virtual time against engine/core
 //   acd-sim run ...     simulate one queue in virtual time, every decision by engine/core
+//   acd-sim load SCENARIO --target HOST:PORT [--speed X]  play it against a running acdd
 //   acd-sim erlang ...  Erlang C (or, with --patience-s, Erlang A) predictions
 //   acd-sim staff ...   the fewest agents meeting a service-level target
 // See simulators/single_queue_sim.h and simulators/queueing_theory.h for the models and
@@ -15,6 +16,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "simulators/kpi_report.h"
+#include "simulators/live_load.h"
 #include "simulators/queueing_theory.h"
 #include "simulators/scenario.h"
 #include "simulators/scenario_report.h"
@@ -160,6 +162,30 @@ int RunScenarioFile(const std::string& path, bool json, bool no_timing,
   return 0;
 }
 
+int RunLoadFile(const std::string& path, acd::sim::LoadOptions options, bool json) {
+  std::vector<acd::sim::ScenarioProblem> problems;
+  absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
+  if (!scenario.ok()) {
+    if (problems.empty()) return Fail(scenario.status());
+    for (const acd::sim::ScenarioProblem& p : problems) {
+      std::cerr << acd::sim::FormatProblem(p) << "\n";
+    }
+    return 1;
+  }
+  absl::StatusOr<acd::sim::LoadResult> result = acd::sim::RunLoad(*scenario, options);
+  if (!result.ok()) {
+    std::cerr << "acd-sim load: " << path << " against " << options.target << ": "
+              << result.status() << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << acd::sim::LoadResultToJson(*scenario, options, *result).dump() << "\n";
+  } else {
+    std::cout << acd::sim::LoadResultToText(*scenario, options, *result);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -217,7 +243,30 @@ int main(int argc, char** argv) {
   run->add_flag("--check-invariants", scenario.check_invariants,
                 "engine paranoid mode + Engine::CheckInvariants() after every event (slow)");
 
+  acd::sim::LoadOptions load_options;
+  std::string load_path;
+  bool load_json = false;
+  CLI::App* load = app.add_subcommand(
+      "load", "play a scenario in real time (or --speed X faster) against a running acdd");
+  load->add_option("scenario", load_path, "a scenario file (acd.v1.Scenario text format)")
+      ->required();
+  load->add_option("--target", load_options.target, "acdd's HOST:PORT")->required();
+  load->add_option("--speed", load_options.speed,
+                   "scenario seconds per real second (default 1)")
+      ->check(CLI::PositiveNumber);
+  load->add_option("--drain-s", load_options.drain_seconds_max,
+                   "after arrivals stop, wait at most this many real seconds (default 30)")
+      ->check(CLI::NonNegativeNumber);
+  load->add_option("--id-prefix", load_options.id_prefix,
+                   "contact ids are PREFIX-N (default load<unix ms>)");
+  load->add_option("--progress-s", load_options.progress_seconds,
+                   "a progress line on stderr every this many real seconds (default none)")
+      ->check(CLI::NonNegativeNumber);
+  load->add_flag("--json", load_json, "one JSON object on stdout");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (load->parsed()) return RunLoadFile(load_path, load_options, load_json);
 
   if (run->parsed()) {
     if (!scenario_path.empty()) {
