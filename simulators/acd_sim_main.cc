@@ -6,6 +6,8 @@
 //   acd-sim staff ...   the fewest agents meeting a service-level target
 // See simulators/single_queue_sim.h and simulators/queueing_theory.h for the models and
 // the KPI definitions.
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -162,6 +164,10 @@ int RunScenarioFile(const std::string& path, bool json, bool no_timing,
   return 0;
 }
 
+std::atomic<bool> load_stop{false};
+
+extern "C" void StopLoad(int) { load_stop.store(true); }
+
 int RunLoadFile(const std::string& path, acd::sim::LoadOptions options, bool json) {
   std::vector<acd::sim::ScenarioProblem> problems;
   absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
@@ -172,6 +178,10 @@ int RunLoadFile(const std::string& path, acd::sim::LoadOptions options, bool jso
     }
     return 1;
   }
+  // Ctrl-C or SIGTERM ends the load early, still with a report (scripts/demo.sh relies on it).
+  options.stop = &load_stop;
+  std::signal(SIGINT, StopLoad);
+  std::signal(SIGTERM, StopLoad);
   absl::StatusOr<acd::sim::LoadResult> result = acd::sim::RunLoad(*scenario, options);
   if (!result.ok()) {
     std::cerr << "acd-sim load: " << path << " against " << options.target << ": "

@@ -217,8 +217,8 @@ struct LiveContact {
 
 struct Action {
   enum class Kind {
-    kArrival, kPatienceEnds, kAccept, kComplete, kShiftStart, kShiftEnd, kBreakStart,
-    kBreakEnd, kReadyAgain
+    kArrival, kPatienceEnds, kAccept, kComplete, kEndWrapUp, kShiftStart, kShiftEnd,
+    kBreakStart, kBreakEnd, kReadyAgain
   };
   Clock::time_point at;
   uint64_t sequence = 0;
@@ -468,7 +468,8 @@ absl::Status Load::Arrive(int planned) {
   ++waiting_;
   const int64_t index = static_cast<int64_t>(contacts_.size());
   contact_index_[c.id] = index;
-  if (c.patience_seconds.has_value()) {
+  // A closed queue may take a voice caller as a CALLBACK: nobody is on the line to hang up.
+  if (c.patience_seconds.has_value() && response.channel() != v1::CALLBACK) {
     Schedule(c.arrived + Scaled(*c.patience_seconds), Action::Kind::kPatienceEnds, index);
   }
   contacts_.push_back(std::move(c));
@@ -582,9 +583,35 @@ absl::Status Load::Handle(const Action& a) {
       --connected_;
       --d.connected;
       ++result_.handled;
+      // The server's wrap-up timer runs in real time; at speed X the agent ends wrap-up
+      // itself after the queue's wrap-up time / X, so wrap-up keeps its scenario length.
+      if (o_.speed > 1) {
+        const std::string& queue = s_.proto.arrivals(c.stream).queue();
+        for (const core::QueueConfig& q : s_.rules.queues) {
+          if (q.name == queue && q.wrap_up > absl::ZeroDuration()) {
+            Schedule(Clock::now() + Scaled(absl::ToDoubleSeconds(q.wrap_up)), Kind::kEndWrapUp,
+                     -1, a.agent);
+          }
+        }
+      }
       if (d.leaving && d.connected == 0) {
         d.leaving = false;
         return Logout(a.agent);
+      }
+      return absl::OkStatus();
+    }
+    case Kind::kEndWrapUp: {
+      Desk& d = *desks_[a.agent];
+      if (!d.logged_in) return absl::OkStatus();
+      v1::AgentRequest request;
+      request.set_agent_id(d.id);
+      v1::AgentStatus response;
+      grpc::Status st = Call("AgentDesk.EndWrapUp", [&](grpc::ClientContext* ctx) {
+        return d.stub->EndWrapUp(ctx, request, &response);
+      });
+      // FAILED_PRECONDITION: the wrap-up has already ended (timer, or another contact's).
+      if (!st.ok() && st.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
+        return Failed(absl::StrCat("EndWrapUp(", d.id, ")"), st);
       }
       return absl::OkStatus();
     }
@@ -756,6 +783,7 @@ absl::StatusOr<LoadResult> Load::Run() {
                         std::chrono::duration<double>(o_.progress_seconds));
     while (status.ok()) {
       const Clock::time_point now = Clock::now();
+      if (o_.stop != nullptr && o_.stop->load()) break;
       if (arrivals_left_ == 0 && now >= arrivals_end &&
           ((waiting_ == 0 && connected_ == 0) || now >= drain_end)) {
         break;
@@ -763,7 +791,8 @@ absl::StatusOr<LoadResult> Load::Run() {
       Clock::time_point wake = actions_.empty() ? now + std::chrono::milliseconds(100)
                                                 : actions_.top().at;
       if (o_.progress_seconds > 0) wake = std::min(wake, next_progress);
-      wake = std::min(wake, std::max(arrivals_end, drain_end));
+      wake = std::min({wake, std::max(arrivals_end, drain_end),
+                       now + std::chrono::milliseconds(200)});
       for (const DeskUpdate& u : inbox_.TakeAll(wake)) {
         status.Update(HandleUpdate(u));
       }

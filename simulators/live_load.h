@@ -1,14 +1,16 @@
 // LiveLoad: `acd-sim load SCENARIO --target HOST:PORT [--speed X]`. Plays a Scenario in
 // real time (X times faster) against a running acdd over gRPC, acting as the gateways
 // (Gateway.EnqueueContact / CancelContact) and as every agent's desktop (AgentDesk.Login,
-// SetState, WatchOffers, AcceptOffer, CompleteContact, Logout), and measures what it sees:
+// SetState, WatchOffers, AcceptOffer, CompleteContact, EndWrapUp, Logout), and measures what it sees:
 // contact KPIs and the latency of every RPC.
 //
 // The scenario's queues, channels and skills must be the server's: a scenario written for
 // the built-in default rules (queue `general`, skill `general`; leave rules_file out) runs
-// against an acdd without --rules. Scenario times are divided by the speed; the server's
-// own timers (offer timeout, wrap-up) run in real time, so at speed > 1 they weigh more
-// than in `acd-sim run`. Callback offers are not taken in this mode.
+// against an acdd without --rules. Scenario times are divided by the speed. The server's
+// own timers run in real time: at speed > 1 the agents end wrap-up themselves
+// (AgentDesk.EndWrapUp) after the queue's wrap-up / X, but offer timeouts (RONA) and
+// max-wait overflows weigh X times more than in `acd-sim run`. Callback offers are not
+// taken in this mode.
 //
 // Threads: one director thread (the caller) owns every piece of state and makes every
 // RPC; one reader thread per agent reads its WatchOffers stream and hands updates to the
@@ -19,6 +21,7 @@
 #ifndef ACD_SIMULATORS_LIVE_LOAD_H_
 #define ACD_SIMULATORS_LIVE_LOAD_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +40,9 @@ struct LoadOptions {
   std::string id_prefix;  // empty: "load<unix milliseconds>"
   // Progress lines on stderr every this many real seconds (0: none).
   double progress_seconds = 0;
+  // If set, the run ends early (cleanly, with a report) once it reads true; checked at
+  // least every 200 ms. acd-sim sets it from SIGINT/SIGTERM.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Latency of one RPC method, in milliseconds.

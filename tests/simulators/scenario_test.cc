@@ -1,7 +1,9 @@
 // Scenario files and `acd-sim run SCENARIO`: every shipped scenario loads and runs with
 // KPIs that add up; the same seed gives the same bytes; problems in a scenario file are
 // reported with file:line:column; more agents never lower the service level.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -66,9 +68,13 @@ roster { name: "a" count: 4 skills { skill: "general" level: 5 } }
 )";
 
 TEST_CASE("every shipped scenario runs, and its KPIs add up", "[sim]") {
-  for (const char* name :
-       {"general_smoke.textproto", "healthcare_normal_monday.textproto",
-        "healthcare_flu_surge.textproto", "healthcare_short_staffed_afternoon.textproto"}) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(kScenarios)) {
+    if (entry.path().extension() == ".textproto") names.push_back(entry.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  CHECK(names.size() >= 4);  // the three healthcare scenarios and general_smoke at least
+  for (const std::string& name : names) {
     const Scenario s = Load(name);
     const ScenarioResult r = Run(s);
     const OverallReport& o = r.overall;
