@@ -126,7 +126,8 @@ int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, b
 }
 
 int RunScenarioFile(const std::string& path, bool json, bool no_timing,
-                    const std::string& intervals_path, bool check_invariants) {
+                    const std::string& intervals_path, bool check_invariants,
+                    std::optional<uint64_t> seed) {
   std::vector<acd::sim::ScenarioProblem> problems;
   absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
   if (!scenario.ok()) {
@@ -136,6 +137,7 @@ int RunScenarioFile(const std::string& path, bool json, bool no_timing,
     }
     return 1;
   }
+  if (seed.has_value()) scenario->proto.set_seed(*seed);
   acd::sim::RunOptions options;
   options.check_invariants = check_invariants;
   absl::StatusOr<acd::sim::ScenarioResult> result = acd::sim::RunScenario(*scenario, options);
@@ -246,7 +248,9 @@ int main(int argc, char** argv) {
   run->add_option("--warmup-contacts", scenario.warmup_contacts,
                   "arrivals simulated before measuring (default contacts/10, >= 1000)")
       ->check(CLI::NonNegativeNumber);
-  run->add_option("--seed", scenario.seed, "random seed (default 1); same seed, same KPIs");
+  run->add_option("--seed", scenario.seed,
+                  "random seed (default 1; with a scenario, overrides its seed); same seed, "
+                  "same KPIs");
   bool no_timing = false;
   run->add_flag("--no-timing", no_timing,
                 "leave out the wall-clock speed, so the same seed prints the same bytes");
@@ -280,8 +284,10 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) {
     if (!scenario_path.empty()) {
+      std::optional<uint64_t> seed;
+      if (run->count("--seed") > 0) seed = scenario.seed;  // overrides the file's
       return RunScenarioFile(scenario_path, run_flags.json, no_timing, intervals_path,
-                             scenario.check_invariants);
+                             scenario.check_invariants, seed);
     }
     if (run_flags.arrivals_per_hour <= 0 || run_flags.aht_seconds <= 0 || run_flags.agents <= 0) {
       std::cerr << "acd-sim run: give a scenario file, or --arrivals-per-hour, --aht-s and "

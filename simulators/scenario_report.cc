@@ -75,9 +75,11 @@ std::string ScenarioResultToText(const Scenario& scenario, const ScenarioResult&
                         "RONAs %d, refused %d, unfinished %d\n",
                         100 * o.occupancy, o.p_wait, o.mean_wait_seconds, o.callbacks, o.ronas,
                         o.refused, o.unfinished);
-  absl::StrAppendFormat(&out, "(overall offered counts each contact once; per queue, contacts "
-                              "overflowed in count again. SL = answered within threshold / "
-                              "offered)\n");
+  absl::StrAppendFormat(&out,
+                        "(SL = answered within the queue's threshold / offered. Per queue, "
+                        "overflow = moved on to another queue, and contacts overflowed in count "
+                        "as offered again; overall, each contact counts once and overflow = "
+                        "left with nowhere to go)\n");
   if (o.wall_seconds > 0) {
     absl::StrAppendFormat(&out, "%.0f contacts/s (%.3f s wall for %.0f s simulated)\n",
                           o.contacts_per_second, o.wall_seconds, o.simulated_seconds);

@@ -162,11 +162,16 @@ TEST_CASE("more agents never lower the service level on the same seed", "[sim]")
 }
 
 TEST_CASE("a scenario run keeps every engine invariant", "[sim]") {
-  const Scenario s = Load("general_smoke.textproto");
-  RunOptions options;
-  options.check_invariants = true;
-  const ScenarioResult checked = Run(s, options);
-  CHECK(Bytes(s, checked) == Bytes(s, Run(s)));  // paranoid mode changes no decision
+  // Multi-skill agents, several queues, overflow, callbacks, breaks and RONA.
+  for (const char* name :
+       {"general_smoke.textproto", "healthcare_short_staffed_afternoon.textproto"}) {
+    const Scenario s = Load(name);
+    RunOptions options;
+    options.check_invariants = true;
+    const ScenarioResult checked = Run(s, options);
+    INFO(name << ", seed " << s.proto.seed());
+    CHECK(Bytes(s, checked) == Bytes(s, Run(s)));  // paranoid mode changes no decision
+  }
 }
 
 TEST_CASE("a contacts-bounded scenario stops after that many arrivals", "[sim]") {
