@@ -175,9 +175,12 @@ class Simulation {
     events_.push(FutureEvent{at, next_sequence_++, kind, contact, agent, stream, serial});
   }
   void ScheduleNextArrival(int stream);
+  // Contacts-bounded runs stop arriving after a week too, so a scenario whose rates are all
+  // zero still ends.
   bool ArrivalsOpen(absl::Time t) const {
     if (scenario_.duration.has_value()) return t < scenario_.start + *scenario_.duration;
-    return next_contact_ < scenario_.proto.contacts();
+    return next_contact_ < scenario_.proto.contacts() &&
+           t < scenario_.start + absl::Hours(24 * 7);
   }
   // Arrivals are over and nobody talks (wrap-ups may still run), and either nobody waits
   // or no agent is left to answer those who do (they count as unfinished).

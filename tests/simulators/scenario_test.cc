@@ -185,6 +185,17 @@ TEST_CASE("a contacts-bounded scenario stops after that many arrivals", "[sim]")
   CHECK(r.overall.abandoned > 0);  // 100/h at 120 s on 4 agents, patience 90 s
 }
 
+TEST_CASE("a contacts-bounded scenario with no arrivals still ends", "[sim]") {
+  std::string text = kSmallScenario;
+  text.replace(text.find("duration_minutes: 60"), 20, "contacts: 10");
+  text.replace(text.find("rate_per_hour: 100"), 18, "rate_per_hour: 0");
+  absl::StatusOr<Scenario> s = ParseScenario(text, kFakeFile);
+  REQUIRE(s.ok());
+  const ScenarioResult r = Run(*s);
+  CHECK(r.overall.offered == 0);
+  CHECK(r.overall.simulated_seconds <= 7 * 24 * 3600 + 15 * 60);
+}
+
 TEST_CASE("scenario syntax errors name file:line:column", "[sim]") {
   std::string text = kSmallScenario;
   text.replace(text.find("rate_per_hour: 100"), 18, "rate_per_hour: lots");
