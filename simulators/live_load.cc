@@ -217,8 +217,16 @@ struct LiveContact {
 
 struct Action {
   enum class Kind {
-    kArrival, kPatienceEnds, kAccept, kComplete, kEndWrapUp, kShiftStart, kShiftEnd,
-    kBreakStart, kBreakEnd, kReadyAgain
+    kArrival,
+    kPatienceEnds,
+    kAccept,
+    kComplete,
+    kEndWrapUp,
+    kShiftStart,
+    kShiftEnd,
+    kBreakStart,
+    kBreakEnd,
+    kReadyAgain
   };
   Clock::time_point at;
   uint64_t sequence = 0;
@@ -240,9 +248,8 @@ class Load {
 
  private:
   Clock::time_point WallOf(absl::Time t) const {
-    return wall_start_ + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(absl::ToDoubleSeconds(t - s_.start) /
-                                                           o_.speed));
+    return wall_start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                             absl::ToDoubleSeconds(t - s_.start) / o_.speed));
   }
   Clock::duration Scaled(double scenario_seconds) const {
     return std::chrono::duration_cast<Clock::duration>(
@@ -262,8 +269,7 @@ class Load {
     return status;
   }
   static absl::Status Failed(const std::string& what, const grpc::Status& s) {
-    return absl::InternalError(
-        absl::StrCat(what, ": ", s.error_code(), " ", s.error_message()));
+    return absl::InternalError(absl::StrCat(what, ": ", s.error_code(), " ", s.error_message()));
   }
 
   absl::Status OpenDesks();
@@ -403,9 +409,8 @@ absl::Status Load::Login(int agent) {
   if (st.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
     // Left over from an earlier run that did not end cleanly: start again.
     if (absl::Status s = Logout(agent); !s.ok()) return s;
-    st = Call("AgentDesk.Login", [&](grpc::ClientContext* c) {
-      return d.stub->Login(c, request, &response);
-    });
+    st = Call("AgentDesk.Login",
+              [&](grpc::ClientContext* c) { return d.stub->Login(c, request, &response); });
   }
   if (!st.ok()) return Failed(absl::StrCat("Login(", d.id, ")"), st);
   d.logged_in = true;
@@ -488,8 +493,9 @@ absl::Status Load::HandleUpdate(const DeskUpdate& u) {
         ++result_.missed_offers;
         return absl::OkStatus();
       }
-      const double delay =
-          d.behaviour->has_time_to_accept() ? DrawSeconds(d.behaviour->time_to_accept(), *d.random) : 0;
+      const double delay = d.behaviour->has_time_to_accept()
+                               ? DrawSeconds(d.behaviour->time_to_accept(), *d.random)
+                               : 0;
       Schedule(Clock::now() + Scaled(delay), Action::Kind::kAccept, it->second, u.agent);
       return absl::OkStatus();
     }
@@ -589,8 +595,8 @@ absl::Status Load::Handle(const Action& a) {
         const std::string& queue = s_.proto.arrivals(c.stream).queue();
         for (const core::QueueConfig& q : s_.rules.queues) {
           if (q.name == queue && q.wrap_up > absl::ZeroDuration()) {
-            Schedule(Clock::now() + Scaled(absl::ToDoubleSeconds(q.wrap_up)), Kind::kEndWrapUp,
-                     -1, a.agent);
+            Schedule(Clock::now() + Scaled(absl::ToDoubleSeconds(q.wrap_up)), Kind::kEndWrapUp, -1,
+                     a.agent);
           }
         }
       }
@@ -631,9 +637,9 @@ absl::Status Load::Handle(const Action& a) {
       if (!d.logged_in) return absl::OkStatus();
       if (d.connected > 0) {
         d.leaving = true;
-        return SetState(a.agent, v1::NOT_READY,
-                        s_.proto.end_of_shift_reason().empty() ? "BREAK"
-                                                               : s_.proto.end_of_shift_reason());
+        return SetState(
+            a.agent, v1::NOT_READY,
+            s_.proto.end_of_shift_reason().empty() ? "BREAK" : s_.proto.end_of_shift_reason());
       }
       return Logout(a.agent);
     }
@@ -677,11 +683,12 @@ absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* aban
 void Load::Progress() {
   std::cerr << absl::StrFormat(
       "acd-sim load: %s  offered %d  answered %d  abandoned %d  waiting %d  talking %d\n",
-      absl::FormatTime("%H:%M", s_.start + absl::Seconds(std::chrono::duration<double>(
-                                                             Clock::now() - wall_start_)
-                                                             .count() *
-                                                         o_.speed),
-                       s_.zone),
+      absl::FormatTime(
+          "%H:%M",
+          s_.start +
+              absl::Seconds(std::chrono::duration<double>(Clock::now() - wall_start_).count() *
+                            o_.speed),
+          s_.zone),
       result_.offered, result_.answered, result_.abandoned, waiting_, connected_);
 }
 
@@ -690,10 +697,9 @@ void Load::Progress() {
 absl::Status Load::Finish(LoadResult* r) {
   for (size_t a = 0; a < desks_.size(); ++a) {
     if (desks_[a]->logged_in) {
-      if (absl::Status s = SetState(static_cast<int>(a), v1::NOT_READY,
-                                    s_.proto.end_of_shift_reason().empty()
-                                        ? "BREAK"
-                                        : s_.proto.end_of_shift_reason());
+      if (absl::Status s = SetState(
+              static_cast<int>(a), v1::NOT_READY,
+              s_.proto.end_of_shift_reason().empty() ? "BREAK" : s_.proto.end_of_shift_reason());
           !s.ok()) {
         return s;
       }
@@ -736,8 +742,8 @@ absl::Status Load::Finish(LoadResult* r) {
 
 absl::StatusOr<LoadResult> Load::Run() {
   if (!(o_.speed > 0)) return absl::InvalidArgumentError("--speed must be > 0");
-  prefix_ = o_.id_prefix.empty() ? absl::StrCat("load", absl::ToUnixMillis(absl::Now()))
-                                 : o_.id_prefix;
+  prefix_ =
+      o_.id_prefix.empty() ? absl::StrCat("load", absl::ToUnixMillis(absl::Now())) : o_.id_prefix;
   gateway_channel_ = grpc::CreateChannel(o_.target, grpc::InsecureChannelCredentials());
   if (!gateway_channel_->WaitForConnected(std::chrono::system_clock::now() +
                                           std::chrono::seconds(10))) {
@@ -788,11 +794,11 @@ absl::StatusOr<LoadResult> Load::Run() {
           ((waiting_ == 0 && connected_ == 0) || now >= drain_end)) {
         break;
       }
-      Clock::time_point wake = actions_.empty() ? now + std::chrono::milliseconds(100)
-                                                : actions_.top().at;
+      Clock::time_point wake =
+          actions_.empty() ? now + std::chrono::milliseconds(100) : actions_.top().at;
       if (o_.progress_seconds > 0) wake = std::min(wake, next_progress);
-      wake = std::min({wake, std::max(arrivals_end, drain_end),
-                       now + std::chrono::milliseconds(200)});
+      wake =
+          std::min({wake, std::max(arrivals_end, drain_end), now + std::chrono::milliseconds(200)});
       for (const DeskUpdate& u : inbox_.TakeAll(wake)) {
         status.Update(HandleUpdate(u));
       }
@@ -871,21 +877,21 @@ nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOpti
 std::string LoadResultToText(const Scenario& scenario, const LoadOptions& options,
                              const LoadResult& r) {
   std::string out;
-  absl::StrAppendFormat(&out, "scenario %s against %s at %gx, %.1f s wall\n",
-                        scenario.proto.name(), options.target, options.speed, r.wall_seconds);
+  absl::StrAppendFormat(&out, "scenario %s against %s at %gx, %.1f s wall\n", scenario.proto.name(),
+                        options.target, options.speed, r.wall_seconds);
   absl::StrAppendFormat(&out,
                         "offered %d  answered %d  abandoned %d  waiting at end %d  refused %d\n",
                         r.offered, r.answered, r.abandoned, r.waiting_at_end, r.refused);
   absl::StrAppendFormat(&out,
                         "service level %.1f%%  ASA %.1f s  abandon rate %.1f%%  missed offers "
                         "%d  late accepts %d\n",
-                        100 * r.service_level, r.asa_seconds, 100 * r.abandon_rate,
-                        r.missed_offers, r.late_accepts);
+                        100 * r.service_level, r.asa_seconds, 100 * r.abandon_rate, r.missed_offers,
+                        r.late_accepts);
   absl::StrAppendFormat(&out, "server counted: offered %d  answered %d  abandoned %d  waiting %d\n",
                         r.server_offered, r.server_answered, r.server_abandoned,
                         r.server_waiting_at_end);
-  absl::StrAppendFormat(&out, "%-26s %7s %6s %8s %8s %8s %8s\n", "RPC", "calls", "errors",
-                        "p50 ms", "p90 ms", "p99 ms", "max ms");
+  absl::StrAppendFormat(&out, "%-26s %7s %6s %8s %8s %8s %8s\n", "RPC", "calls", "errors", "p50 ms",
+                        "p90 ms", "p99 ms", "max ms");
   for (const RpcLatency& l : r.rpcs) {
     absl::StrAppendFormat(&out, "%-26s %7d %6d %8.2f %8.2f %8.2f %8.2f\n", l.method, l.calls,
                           l.errors, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms);

@@ -1,8 +1,8 @@
 // LiveLoad: `acd-sim load SCENARIO --target HOST:PORT [--speed X]`. Plays a Scenario in
 // real time (X times faster) against a running acdd over gRPC, acting as the gateways
 // (Gateway.EnqueueContact / CancelContact) and as every agent's desktop (AgentDesk.Login,
-// SetState, WatchOffers, AcceptOffer, CompleteContact, EndWrapUp, Logout), and measures what it sees:
-// contact KPIs and the latency of every RPC.
+// SetState, WatchOffers, AcceptOffer, CompleteContact, EndWrapUp, Logout), and measures what it
+// sees: contact KPIs and the latency of every RPC.
 //
 // The scenario's queues, channels and skills must be the server's: a scenario written for
 // the built-in default rules (queue `general`, skill `general`; leave rules_file out) runs

@@ -33,7 +33,8 @@ class ProblemCollector final : public google::protobuf::io::ErrorCollector {
     out_->push_back(ScenarioProblem{file_, line + 1, column + 1, message});
   }
   void AddWarning(int line, int column, const std::string& message) override {
-    out_->push_back(ScenarioProblem{file_, line + 1, column + 1, absl::StrCat("warning: ", message)});
+    out_->push_back(
+        ScenarioProblem{file_, line + 1, column + 1, absl::StrCat("warning: ", message)});
   }
 
  private:
@@ -359,8 +360,7 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text, const std::string
     for (int k = 0; k < g.capacities_size(); ++k) {
       const v1::ChannelCapacity& c = g.capacities(k);
       if (c.channel() < v1::VOICE || c.channel() > v1::CALLBACK || c.max() < 1) {
-        problems.Add({{"roster", i}, {"capacities", k}},
-                     "a capacity needs a channel and max >= 1");
+        problems.Add({{"roster", i}, {"capacities", k}}, "a capacity needs a channel and max >= 1");
       }
     }
     if (g.has_shift()) {

@@ -53,23 +53,20 @@ nlohmann::ordered_json ScenarioResultToJson(const Scenario& scenario, const Scen
 std::string ScenarioResultToText(const Scenario& scenario, const ScenarioResult& r) {
   const OverallReport& o = r.overall;
   std::string out;
-  absl::StrAppendFormat(&out, "scenario %s, seed %d, start %s (%s)\n", scenario.proto.name(),
-                        scenario.proto.seed(),
-                        absl::FormatTime("%Y-%m-%d %H:%M", scenario.start, scenario.zone),
-                        scenario.zone.name());
+  absl::StrAppendFormat(
+      &out, "scenario %s, seed %d, start %s (%s)\n", scenario.proto.name(), scenario.proto.seed(),
+      absl::FormatTime("%Y-%m-%d %H:%M", scenario.start, scenario.zone), scenario.zone.name());
   absl::StrAppendFormat(&out, "%-18s %8s %8s %8s %8s %7s %8s %8s %7s\n", "queue", "offered",
                         "answered", "abandon", "overflow", "SL", "ASA s", "AHT s", "aband%");
   for (const QueueReport& q : r.queues) {
     if (q.offered == 0) continue;
     absl::StrAppendFormat(&out, "%-18s %8d %8d %8d %8d %6.1f%% %8.1f %8.1f %6.1f%%\n", q.queue,
-                          q.offered, q.answered, q.abandoned, q.overflowed,
-                          100 * q.service_level, q.asa_seconds, q.aht_seconds,
-                          100 * q.abandon_rate);
+                          q.offered, q.answered, q.abandoned, q.overflowed, 100 * q.service_level,
+                          q.asa_seconds, q.aht_seconds, 100 * q.abandon_rate);
   }
   absl::StrAppendFormat(&out, "%-18s %8d %8d %8d %8d %6.1f%% %8.1f %8.1f %6.1f%%\n", "overall",
-                        o.offered, o.answered, o.abandoned, o.overflowed_out,
-                        100 * o.service_level, o.asa_seconds, o.aht_seconds,
-                        100 * o.abandon_rate);
+                        o.offered, o.answered, o.abandoned, o.overflowed_out, 100 * o.service_level,
+                        o.asa_seconds, o.aht_seconds, 100 * o.abandon_rate);
   absl::StrAppendFormat(&out,
                         "occupancy %.1f%%, p_wait %.3f, mean wait %.1f s, callbacks %d, "
                         "RONAs %d, refused %d, unfinished %d\n",
@@ -94,11 +91,11 @@ std::string IntervalsToCsv(const Scenario& scenario, const ScenarioResult& r) {
       "occupancy\n";
   for (const IntervalRow& row : r.intervals) {
     absl::StrAppendFormat(&out, "%s,%s,%d,%d,%d,%d,%d,%.4f,%.2f,%.2f,%d,%d,%d,%d,%s\n",
-                          absl::FormatTime("%Y-%m-%d %H:%M", row.start, scenario.zone),
-                          row.queue, row.offered, row.answered, row.answered_within_threshold,
-                          row.abandoned, row.handled, row.service_level, row.asa_seconds,
-                          row.aht_seconds, row.waiting_at_end, row.agents_ready_at_end,
-                          row.agents_busy_at_end, row.agents_not_ready_at_end,
+                          absl::FormatTime("%Y-%m-%d %H:%M", row.start, scenario.zone), row.queue,
+                          row.offered, row.answered, row.answered_within_threshold, row.abandoned,
+                          row.handled, row.service_level, row.asa_seconds, row.aht_seconds,
+                          row.waiting_at_end, row.agents_ready_at_end, row.agents_busy_at_end,
+                          row.agents_not_ready_at_end,
                           row.queue == "ALL" ? absl::StrFormat("%.4f", row.occupancy) : "");
   }
   return out;

@@ -72,7 +72,7 @@ struct ContactRecord {
   int agent = -1;             // offered to / connected with
   uint32_t offer_serial = 0;  // which offer a scheduled accept belongs to
   double handle_seconds = 0;
-  absl::Duration waited;      // until answered or left
+  absl::Duration waited;  // until answered or left
 };
 
 struct AgentRecord {
@@ -179,8 +179,7 @@ class Simulation {
   // zero still ends.
   bool ArrivalsOpen(absl::Time t) const {
     if (scenario_.duration.has_value()) return t < scenario_.start + *scenario_.duration;
-    return next_contact_ < scenario_.proto.contacts() &&
-           t < scenario_.start + absl::Hours(24 * 7);
+    return next_contact_ < scenario_.proto.contacts() && t < scenario_.start + absl::Hours(24 * 7);
   }
   // Arrivals are over and nobody talks (wrap-ups may still run), and either nobody waits
   // or no agent is left to answer those who do (they count as unfinished).
@@ -257,8 +256,8 @@ void NoteSink::OnEvent(const core::Event& event) {
     case EventType::kAgentStateChanged:
       n.agent = sim_->AgentIndex(event.agent_id);
       n.agent_state = event.agent_state;
-      n.rona_reason = event.agent_state == AgentState::kNotReady &&
-                      event.reason == core::kReasonRona;
+      n.rona_reason =
+          event.agent_state == AgentState::kNotReady && event.reason == core::kReasonRona;
       break;
     default:
       return;
@@ -289,8 +288,9 @@ absl::Status Simulation::Start() {
   for (const v1::ArrivalStream& a : p.arrivals()) {
     StreamRecord s;
     s.proto = &a;
-    s.channel = a.channel() == v1::CHANNEL_UNSPECIFIED ? core::Channel::kVoice
-                                                       : static_cast<core::Channel>(a.channel() - 1);
+    s.channel = a.channel() == v1::CHANNEL_UNSPECIFIED
+                    ? core::Channel::kVoice
+                    : static_cast<core::Channel>(a.channel() - 1);
     s.arrival_random = std::make_unique<Random>(stream_root.Next());
     s.contact_random = std::make_unique<Random>(stream_root.Next());
     s.languages = a.languages_size() > 0 ? &a.languages() : &p.languages();
@@ -352,8 +352,8 @@ void Simulation::ScheduleRoster() {
         int from = 0;
         ParseTimeOfDay(g.breaks(b).from(), &from);
         const absl::Time start =
-            LocalTime(day, from) + absl::Minutes(g.breaks(b).stagger_minutes()) *
-                                       agents_[a].index_in_group;
+            LocalTime(day, from) +
+            absl::Minutes(g.breaks(b).stagger_minutes()) * agents_[a].index_in_group;
         const absl::Time end = start + absl::Minutes(g.breaks(b).minutes());
         if (end <= scenario_.start) continue;
         Schedule(std::max(start, scenario_.start), FutureEvent::Kind::kBreakStart, -1, a, -1,
@@ -441,8 +441,8 @@ absl::Status Simulation::AfterCommand() {
       continue;
     }
     if (n.contact < 0 || n.contact >= static_cast<int64_t>(contacts_.size())) {
-      return absl::InternalError(absl::StrCat("engine event ", core::EventTypeName(n.type),
-                                              " names an unknown contact"));
+      return absl::InternalError(
+          absl::StrCat("engine event ", core::EventTypeName(n.type), " names an unknown contact"));
     }
     ContactRecord& c = contacts_[n.contact];
     switch (n.type) {
@@ -555,12 +555,12 @@ absl::Status Simulation::Arrive(int stream) {
   if (record.phase == Phase::kWaiting &&
       (s.channel == core::Channel::kVoice || s.channel == core::Channel::kCallback)) {
     absl::StatusOr<core::ContactStatus> status_now = engine_->GetContact(enqueue_.contact_id);
-    if (!status_now.ok()) return EngineRefused("GetContact", enqueue_.contact_id, status_now.status());
+    if (!status_now.ok())
+      return EngineRefused("GetContact", enqueue_.contact_id, status_now.status());
     if (status_now->channel == core::Channel::kCallback) {  // closed queue took a callback
       if (!record.callback) ++overall_.callbacks;
       record.callback = true;
-    } else if (status_now->callback_offered &&
-               callback_draw < s.proto->callback_accept_share()) {
+    } else if (status_now->callback_offered && callback_draw < s.proto->callback_accept_share()) {
       if (absl::Status st = engine_->RequestCallback(enqueue_.contact_id); !st.ok()) {
         return EngineRefused("RequestCallback", enqueue_.contact_id, st);
       }
@@ -608,7 +608,8 @@ absl::Status Simulation::Accept(const FutureEvent& e) {
 absl::Status Simulation::Complete(int64_t contact, int agent) {
   const std::string id = ContactId(contact);
   AgentRecord& a = agents_[agent];
-  if (absl::Status s = engine_->Complete(a.id, id); !s.ok()) return EngineRefused("Complete", id, s);
+  if (absl::Status s = engine_->Complete(a.id, id); !s.ok())
+    return EngineRefused("Complete", id, s);
   contacts_[contact].phase = Phase::kDone;
   --a.connected;
   --connected_;
@@ -739,8 +740,7 @@ absl::Status Simulation::Handle(const FutureEvent& e) {
 void Simulation::CloseInterval(absl::Time end) {
   if (end <= interval_start_) return;
   const core::EngineSnapshot snapshot = engine_->Snapshot();
-  auto finish_row = [](IntervalRow& row, absl::Duration answered_wait,
-                       absl::Duration handle_time) {
+  auto finish_row = [](IntervalRow& row, absl::Duration answered_wait, absl::Duration handle_time) {
     const int64_t resolved = row.answered + row.abandoned;
     row.service_level =
         resolved > 0 ? static_cast<double>(row.answered_within_threshold) / resolved : 1.0;
@@ -820,9 +820,8 @@ ScenarioResult Simulation::Report(double wall_seconds) {
     o.abandon_rate = o.abandoned / offered;
   }
   o.asa_seconds = o.answered > 0 ? absl::ToDoubleSeconds(answered_wait_total_) / o.answered : 0;
-  o.occupancy = staffed_time_ > absl::ZeroDuration()
-                    ? absl::FDivDuration(work_time_, staffed_time_)
-                    : 0;
+  o.occupancy =
+      staffed_time_ > absl::ZeroDuration() ? absl::FDivDuration(work_time_, staffed_time_) : 0;
   o.simulated_seconds = absl::ToDoubleSeconds(clock_.Now() - scenario_.start);
   o.engine_events = sink_.events();
   o.wall_seconds = wall_seconds;
@@ -843,7 +842,8 @@ ScenarioResult Simulation::Report(double wall_seconds) {
     qr.overflowed = t.overflowed;
     qr.handled = t.handled;
     qr.sl_threshold_seconds = absl::ToDoubleSeconds(s.service_level_threshold);
-    qr.service_level = t.offered > 0 ? static_cast<double>(t.answered_within_threshold) / t.offered : 1.0;
+    qr.service_level =
+        t.offered > 0 ? static_cast<double>(t.answered_within_threshold) / t.offered : 1.0;
     qr.asa_seconds = absl::ToDoubleSeconds(t.asa());
     qr.aht_seconds = absl::ToDoubleSeconds(t.aht());
     qr.abandon_rate = t.offered > 0 ? static_cast<double>(t.abandoned) / t.offered : 0;

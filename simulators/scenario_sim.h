@@ -76,8 +76,8 @@ struct OverallReport {
   double occupancy = 0;
   double simulated_seconds = 0;
   uint64_t engine_events = 0;
-  double wall_seconds = 0;          // 0 when left out for byte-identical output
-  double contacts_per_second = 0;   // offered per wall-clock second
+  double wall_seconds = 0;         // 0 when left out for byte-identical output
+  double contacts_per_second = 0;  // offered per wall-clock second
 };
 
 // One 15-minute interval for one queue (or "ALL": the simulation's own counts, by the
@@ -96,9 +96,9 @@ struct IntervalRow {
   int waiting_at_end = 0;
   // Agents who can serve the queue (all agents for "ALL"), by state at the interval's end.
   int agents_ready_at_end = 0;
-  int agents_busy_at_end = 0;     // BUSY, RESERVED or WRAP_UP
+  int agents_busy_at_end = 0;  // BUSY, RESERVED or WRAP_UP
   int agents_not_ready_at_end = 0;
-  double occupancy = 0;           // "ALL" rows only
+  double occupancy = 0;  // "ALL" rows only
 };
 
 struct ScenarioResult {

@@ -1,12 +1,12 @@
 // `acd-sim load` against the real acdd binary on port 0 (default rules): a short scenario at
 // high speed, then every contact is accounted for, by the load client and by the server.
+#include "simulators/live_load.h"
+
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 
-#include <catch2/catch.hpp>
-
-#include "simulators/live_load.h"
 #include "simulators/scenario.h"
 #include "tests/server/acdd_process.h"
 
@@ -14,8 +14,8 @@ namespace acd::sim {
 namespace {
 
 TEST_CASE("a scenario played against acdd loses no contact", "[sim][server]") {
-  absl::StatusOr<Scenario> scenario =
-      LoadScenarioFile(std::string(ACD_SOURCE_DIR) + "/simulators/scenarios/general_smoke.textproto");
+  absl::StatusOr<Scenario> scenario = LoadScenarioFile(
+      std::string(ACD_SOURCE_DIR) + "/simulators/scenarios/general_smoke.textproto");
   INFO(scenario.status());
   REQUIRE(scenario.ok());
   // Four minutes of the smoke scenario at 60x: about 20 contacts in 4 s.

@@ -1,18 +1,18 @@
 // Scenario files and `acd-sim run SCENARIO`: every shipped scenario loads and runs with
 // KPIs that add up; the same seed gives the same bytes; problems in a scenario file are
 // reported with file:line:column; more agents never lower the service level.
+#include "simulators/scenario.h"
+
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "simulators/scenario.h"
 #include "simulators/scenario_report.h"
 #include "simulators/scenario_sim.h"
 
@@ -119,8 +119,7 @@ TEST_CASE("the healthcare scenarios exercise business hours, callbacks, Spanish 
   // Billing opens at 08:00 and closes at 17:00: its calls before and after overflow to
   // information and referral, so billing takes none in the first hour.
   for (const IntervalRow& row : r.intervals) {
-    if (row.queue == "billing_insurance" &&
-        row.start < s.start + absl::Hours(1)) {
+    if (row.queue == "billing_insurance" && row.start < s.start + absl::Hours(1)) {
       CHECK(row.offered == 0);
     }
   }
@@ -274,8 +273,8 @@ TEST_CASE("a problem in the rules file is reported in the rules file", "[sim]") 
   }
   std::vector<ScenarioProblem> problems;
   absl::StatusOr<Scenario> s = ParseScenario(
-      std::string("rules_file: \"broken_rules_for_test.textproto\"\n") + kSmallScenario,
-      kFakeFile, &problems);
+      std::string("rules_file: \"broken_rules_for_test.textproto\"\n") + kSmallScenario, kFakeFile,
+      &problems);
   std::remove(rules.c_str());
   REQUIRE_FALSE(s.ok());
   bool found = false;
