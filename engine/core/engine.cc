@@ -286,7 +286,10 @@ class Engine::Impl {
   static int LevelOf(const AgentRec& a, uint16_t skill);
 
   // ---- contacts ----
-  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us);
+  // Puts a contact into `queue` (counted as offered there, timers armed, class set) but
+  // does not route it. `cls`: its class if the caller interned it already.
+  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us,
+                  std::optional<uint32_t> cls = std::nullopt);
   void ScheduleNextExpansion(const ContactRec& c, uint32_t slot);
   void Route(uint32_t slot);         // WAITING contact, not in a heap: offer or wait
   void Requeue(uint32_t slot);       // back from a declined offer
@@ -908,7 +911,8 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.arrival_us = now_us_;
   contact_index_.emplace(c.id, slot);
   ++live_contacts_;
-  EnterQueue(c, target, now_us_);
+  // CheckClassRoom described exactly this contact's step-0 class; intern it once.
+  EnterQueue(c, target, now_us_, InternClass());
   Event e = ContactEvent(EventType::kContactQueued, c);
   Emit(e);
   Route(slot);
@@ -936,7 +940,8 @@ absl::Status Engine::Impl::ResolveArrival(uint32_t* queue, Channel* channel) con
   return absl::InternalError("closed-overflow cycle");
 }
 
-void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us) {
+void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us,
+                              std::optional<uint32_t> cls) {
   QueueRec& q = queues_[queue];
   const uint32_t slot = static_cast<uint32_t>(&c - contacts_.data());
   c.queue = queue;
@@ -958,7 +963,7 @@ void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_
   if (c.preferred_active) {
     Schedule(now_us_ + q.preferred_wait_us, TimerKind::kPreferredFallback, slot, c.queue_epoch);
   }
-  c.cls = ClassFor(c);
+  c.cls = cls.has_value() ? *cls : ClassFor(c);
 }
 
 void Engine::Impl::ScheduleNextExpansion(const ContactRec& c, uint32_t slot) {
