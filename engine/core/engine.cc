@@ -111,6 +111,16 @@ struct WorkItem {
 struct ServedClass {
   uint32_t cls = 0;
   int32_t heap_pos = -1;  // index in the class's available heap, or -1
+  CapacityPool pool = CapacityPool::kVoice;  // of the class's channel, to skip full pools
+};
+
+// The head of a class's waiting heap, kept apart from the class in a dense array: an
+// agent that frees up compares the heads of every class it serves, and this keeps that
+// scan to one small, cache-friendly read per class.
+struct ClassHead {
+  int64_t key = std::numeric_limits<int64_t>::max();
+  uint64_t seq = 0;
+  bool empty = true;
 };
 
 struct AgentRec {
@@ -246,6 +256,12 @@ class Engine::Impl {
   absl::StatusOr<uint32_t> FindLoggedInAgent(absl::string_view id) const;
   absl::StatusOr<uint32_t> FindQueue(absl::string_view name) const;
   absl::Status CheckReason(absl::string_view reason) const;
+  absl::Status CheckPriority(int priority) const;
+  absl::Status CheckNotEnded(const ContactRec& c) const;
+  // An agent that is logged in and a contact, both by id: the common start of the
+  // offer commands.
+  absl::Status FindAgentAndContact(absl::string_view agent_id, absl::string_view contact_id,
+                                   uint32_t* agent, uint32_t* contact) const;
   bool IsOpen(const QueueRec& q) const;  // not closed by hand, within business hours
   absl::Status CheckOpen(const QueueRec& q) const;
   absl::Status CheckLength(const QueueRec& q) const;
@@ -270,11 +286,15 @@ class Engine::Impl {
   static int LevelOf(const AgentRec& a, uint16_t skill);
 
   // ---- contacts ----
-  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us);
+  // Puts a contact into `queue` (counted as offered there, timers armed, class set) but
+  // does not route it. `cls`: its class if the caller interned it already.
+  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us,
+                  std::optional<uint32_t> cls = std::nullopt);
   void ScheduleNextExpansion(const ContactRec& c, uint32_t slot);
   void Route(uint32_t slot);         // WAITING contact, not in a heap: offer or wait
   void Requeue(uint32_t slot);       // back from a declined offer
   void PushWaiting(uint32_t slot);
+  void UpdateHead(uint32_t cls);  // after the class's waiting heap changed
   void RemoveWaiting(uint32_t slot);
   void Overflow(uint32_t slot);      // WAITING contact, not in a heap
   void FinishContact(uint32_t slot, ContactState final_state);
@@ -284,6 +304,8 @@ class Engine::Impl {
   bool Routable(const AgentRec& a) const { return a.logged_in && a.ready; }
   bool HasCapacity(const AgentRec& a, Channel channel) const;
   int TotalUsed(const AgentRec& a) const { return a.used[0] + a.used[1] + a.used[2]; }
+  // Occupancy accounting: adds the time since the agent's last accrual to work or idle.
+  static void AccrueInto(const AgentRec& a, int64_t until_us, int64_t* work_us, int64_t* idle_us);
   void Accrue(AgentRec& a);
   void SetPresence(uint32_t agent, bool ready, absl::string_view reason);
   void UpdateShown(uint32_t agent);
@@ -299,6 +321,11 @@ class Engine::Impl {
   void RemoveWork(uint32_t agent, uint64_t offer_id);
   void EndConnection(uint32_t agent, uint64_t offer_id);  // connected -> wrap-up (or gone)
   void RecordHandled(const WorkItem& item);
+  // Adds one to a queue counter, in the totals and in the current window bucket.
+  void Count(QueueRec& q, int64_t QueueCounters::*counter) {
+    ++(q.total.*counter);
+    ++(q.window.At(now()).*counter);
+  }
   void CheckBestChoice(uint32_t agent, uint32_t contact) const;
 
   // ---- events ----
@@ -345,6 +372,10 @@ class Engine::Impl {
   std::vector<QueueRec> queues_;
 
   std::vector<RequirementClass> classes_;
+  std::vector<ClassHead> heads_;  // parallel to classes_
+  // Logged-in agents holding each skill (by skill id), for finding who serves a new class.
+  std::vector<std::vector<uint32_t>> skill_agents_;
+  std::vector<uint32_t> scratch_agents_;
   absl::flat_hash_map<std::string, uint32_t> class_index_;
   std::vector<ReqSet> scratch_alternatives_;
   std::string scratch_key_;
@@ -440,6 +471,12 @@ void Engine::Impl::Install(Rules rules) {
   queue_index_ = std::move(rules.queue_index);
   reasons_ = std::move(rules.reasons);
   queues_ = std::move(rules.queues);
+  // Agents' skills are already in the new numbering (ApplyConfig remaps them first).
+  skill_agents_.assign(config_.skills.size(), {});
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    if (!agents_[a].logged_in) continue;
+    for (const Req& r : agents_[a].skills) skill_agents_[r.skill].push_back(a);
+  }
 }
 
 absl::Status Engine::Impl::Init() {
@@ -558,6 +595,36 @@ absl::StatusOr<uint32_t> Engine::Impl::FindQueue(absl::string_view name) const {
   return it->second;
 }
 
+absl::Status Engine::Impl::CheckPriority(int priority) const {
+  const Limits& limits = config_.limits;
+  if (priority < limits.min_priority || priority > limits.max_priority) {
+    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
+                                                   limits.min_priority, ", ",
+                                                   limits.max_priority, "]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckNotEnded(const ContactRec& c) const {
+  if (IsFinal(c.state)) {
+    return absl::FailedPreconditionError(absl::StrCat("contact '", c.id, "' has already ended (",
+                                                      ContactStateName(c.state), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::FindAgentAndContact(absl::string_view agent_id,
+                                               absl::string_view contact_id, uint32_t* agent,
+                                               uint32_t* contact) const {
+  absl::StatusOr<uint32_t> a = FindLoggedInAgent(agent_id);
+  if (!a.ok()) return a.status();
+  absl::StatusOr<uint32_t> c = FindContact(contact_id);
+  if (!c.ok()) return c.status();
+  *agent = *a;
+  *contact = *c;
+  return absl::OkStatus();
+}
+
 absl::Status Engine::Impl::CheckReason(absl::string_view reason) const {
   if (std::find(reasons_.begin(), reasons_.end(), reason) == reasons_.end()) {
     return absl::InvalidArgumentError(absl::StrCat("'", reason.substr(0, 64),
@@ -671,17 +738,41 @@ uint32_t Engine::Impl::InternClass() {
   const uint32_t id = static_cast<uint32_t>(classes_.size());
   class_index_.emplace(scratch_key_, id);
   RequirementClass& cls = classes_.emplace_back();
+  heads_.emplace_back();
   cls.queue = scratch_queue_;
   cls.channel = scratch_channel_;
   cls.preferred_agent = std::string(scratch_preferred_);
   cls.alternatives = scratch_alternatives_;
   queues_[cls.queue].classes.push_back(id);
-  // Tell every logged-in agent who can serve the new class about it. O(agents), once per
-  // distinct requirement set.
-  for (uint32_t a = 0; a < agents_.size(); ++a) {
+  // Tell every logged-in agent who can serve the new class about it, once per distinct
+  // requirement set. Only agents holding each alternative's rarest skill can qualify, so
+  // those are the candidates (all agents if an alternative needs no skill), in slot order.
+  std::vector<uint32_t>& candidates = scratch_agents_;
+  candidates.clear();
+  bool everyone = cls.alternatives.empty();
+  for (const ReqSet& alt : cls.alternatives) {
+    if (alt.empty()) {
+      everyone = true;
+      break;
+    }
+    const std::vector<uint32_t>* rarest = nullptr;
+    for (const Req& r : alt) {
+      const std::vector<uint32_t>& holders = skill_agents_[r.skill];
+      if (rarest == nullptr || holders.size() < rarest->size()) rarest = &holders;
+    }
+    candidates.insert(candidates.end(), rarest->begin(), rarest->end());
+  }
+  if (everyone) {
+    candidates.resize(agents_.size());
+    for (uint32_t a = 0; a < agents_.size(); ++a) candidates[a] = a;
+  } else {
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  }
+  for (uint32_t a : candidates) {
     AgentRec& agent = agents_[a];
     if (!agent.logged_in || !Eligible(agent, classes_[id])) continue;
-    agent.served.push_back(ServedClass{id, -1});
+    agent.served.push_back(ServedClass{id, -1, PoolOf(cls.channel)});
     if (agent.ready) ++classes_[id].staffed;
     // The class has no waiting contacts yet, so a free agent simply joins its heap.
     if (agent.indexed && Routable(agent) && HasCapacity(agent, cls.channel)) {
@@ -733,11 +824,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
                                                    ChannelName(r.channel), " contacts"));
   }
   const int priority = r.priority.value_or(q.config.default_priority);
-  if (priority < limits.min_priority || priority > limits.max_priority) {
-    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
-                                                   limits.min_priority, ", ",
-                                                   limits.max_priority, "]"));
-  }
+  if (absl::Status s = CheckPriority(priority); !s.ok()) return s;
   if (r.requirements.size() > static_cast<size_t>(limits.max_requirements_per_contact)) {
     return absl::InvalidArgumentError(absl::StrCat("more than ",
                                                    limits.max_requirements_per_contact,
@@ -824,7 +911,8 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.arrival_us = now_us_;
   contact_index_.emplace(c.id, slot);
   ++live_contacts_;
-  EnterQueue(c, target, now_us_);
+  // CheckClassRoom described exactly this contact's step-0 class; intern it once.
+  EnterQueue(c, target, now_us_, InternClass());
   Event e = ContactEvent(EventType::kContactQueued, c);
   Emit(e);
   Route(slot);
@@ -852,7 +940,8 @@ absl::Status Engine::Impl::ResolveArrival(uint32_t* queue, Channel* channel) con
   return absl::InternalError("closed-overflow cycle");
 }
 
-void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us) {
+void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us,
+                              std::optional<uint32_t> cls) {
   QueueRec& q = queues_[queue];
   const uint32_t slot = static_cast<uint32_t>(&c - contacts_.data());
   c.queue = queue;
@@ -865,8 +954,7 @@ void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_
   c.preferred_active = q.preferred_wait_us > 0 && !c.preferred_agent.empty();
   c.order_base_us = order_base_us;
   c.key = order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
-  ++q.total.offered;
-  ++q.window.At(now()).offered;
+  Count(q, &QueueCounters::offered);
   if (q.config.max_wait > absl::ZeroDuration()) {
     Schedule(now_us_ + absl::ToInt64Microseconds(q.config.max_wait), TimerKind::kMaxWait, slot,
              c.queue_epoch);
@@ -875,7 +963,7 @@ void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_
   if (c.preferred_active) {
     Schedule(now_us_ + q.preferred_wait_us, TimerKind::kPreferredFallback, slot, c.queue_epoch);
   }
-  c.cls = ClassFor(c);
+  c.cls = cls.has_value() ? *cls : ClassFor(c);
 }
 
 void Engine::Impl::ScheduleNextExpansion(const ContactRec& c, uint32_t slot) {
@@ -912,10 +1000,21 @@ void Engine::Impl::Requeue(uint32_t slot) {
   Route(slot);
 }
 
+void Engine::Impl::UpdateHead(uint32_t cls) {
+  const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
+  ClassHead& head = heads_[cls];
+  head.empty = waiting.empty();
+  if (!head.empty) {
+    head.key = waiting.front().key;
+    head.seq = waiting.front().seq;
+  }
+}
+
 void Engine::Impl::PushWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
   heap::Push(classes_[c.cls].waiting, ContactEntry{c.key, c.seq, slot}, ContactLess(),
              ContactMoved());
+  UpdateHead(c.cls);
   ++queues_[c.queue].waiting;
 }
 
@@ -924,6 +1023,7 @@ void Engine::Impl::RemoveWaiting(uint32_t slot) {
   ACD_ASSERT(c.heap_pos >= 0);
   heap::Erase(classes_[c.cls].waiting, static_cast<size_t>(c.heap_pos), ContactLess(),
               ContactMoved());
+  UpdateHead(c.cls);
   c.heap_pos = -1;
   --queues_[c.queue].waiting;
 }
@@ -942,8 +1042,7 @@ void Engine::Impl::Overflow(uint32_t slot) {
   ACD_ASSERT(c.heap_pos == -1);
   const uint32_t from = c.queue;
   QueueRec& origin = queues_[from];
-  ++origin.total.overflowed;
-  ++origin.window.At(now()).overflowed;
+  Count(origin, &QueueCounters::overflowed);
   const uint32_t target = origin.overflow_target;
   if (target != kNone && CheckQueueHasRoom(queues_[target]).ok()) {
     EnterQueue(c, target, c.arrival_us);
@@ -997,11 +1096,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
         "contact '", contact_id, "' is connected to agent '", agents_[c.agent].id,
         "'; the agent completes it"));
   }
-  if (IsFinal(c.state)) {
-    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
-                                                      "' has already ended (",
-                                                      ContactStateName(c.state), ")"));
-  }
+  if (absl::Status s = CheckNotEnded(c); !s.ok()) return s;
   uint32_t agent = kNone;
   QueueRec& q = queues_[c.queue];
   if (c.state == ContactState::kWaiting) {
@@ -1012,8 +1107,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
     RemoveWork(agent, c.offer_id);
     --q.in_offer;
   }
-  ++q.total.abandoned;
-  ++q.window.At(now()).abandoned;
+  Count(q, &QueueCounters::abandoned);
   Event e = ContactEvent(EventType::kContactAbandoned, c);
   e.reason = reason;
   FinishContact(*slot, ContactState::kAbandoned);
@@ -1027,12 +1121,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
 
 absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int priority) {
   Sync();
-  const Limits& limits = config_.limits;
-  if (priority < limits.min_priority || priority > limits.max_priority) {
-    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
-                                                   limits.min_priority, ", ",
-                                                   limits.max_priority, "]"));
-  }
+  if (absl::Status s = CheckPriority(priority); !s.ok()) return s;
   absl::StatusOr<uint32_t> slot = FindContact(contact_id);
   if (!slot.ok()) return slot.status();
   ContactRec& c = contacts_[*slot];
@@ -1047,6 +1136,7 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
     auto& heap = classes_[c.cls].waiting;
     heap[c.heap_pos].key = c.key;
     heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
+    UpdateHead(c.cls);
   }
   Event e = ContactEvent(EventType::kContactPriorityChanged, c);
   Emit(e);
@@ -1060,11 +1150,7 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
   absl::StatusOr<uint32_t> target = FindQueue(queue);
   if (!target.ok()) return target.status();
   ContactRec& c = contacts_[*slot];
-  if (IsFinal(c.state)) {
-    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
-                                                      "' has already ended (",
-                                                      ContactStateName(c.state), ")"));
-  }
+  if (absl::Status s = CheckNotEnded(c); !s.ok()) return s;
   if (*target == c.queue) {
     return absl::InvalidArgumentError(absl::StrCat("contact '", contact_id,
                                                    "' is already in queue '", queue, "'"));
@@ -1100,8 +1186,7 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
     EndConnection(agent, c.offer_id);
   }
   if (c.state != ContactState::kConnected) {
-    ++from.total.transferred_out;
-    ++from.window.At(now()).transferred_out;
+    Count(from, &QueueCounters::transferred_out);
   }
   // The agent's freed capacity must not be used before it is refreshed below: out of
   // every heap until then, or it could take the transferred contact while a better one
@@ -1168,18 +1253,24 @@ bool Engine::Impl::HasCapacity(const AgentRec& a, Channel channel) const {
   return a.used[static_cast<int>(CapacityPool::kVoice)] == 0 && a.used[pool] < a.capacity[pool];
 }
 
-void Engine::Impl::Accrue(AgentRec& a) {
-  const int64_t elapsed = now_us_ - a.accrued_at_us;
-  a.accrued_at_us = now_us_;
+void Engine::Impl::AccrueInto(const AgentRec& a, int64_t until_us, int64_t* work_us,
+                              int64_t* idle_us) {
+  const int64_t elapsed = until_us - a.accrued_at_us;
   if (!a.logged_in || elapsed <= 0) return;
+  // Connected contacts and wrap-up are work; a pending offer alone is still idle time.
   const bool working = std::any_of(a.work.begin(), a.work.end(), [](const WorkItem& w) {
     return w.phase != WorkPhase::kOffered;
   });
   if (working) {
-    a.work_us += elapsed;
+    *work_us += elapsed;
   } else if (a.ready) {
-    a.idle_us += elapsed;
+    *idle_us += elapsed;
   }
+}
+
+void Engine::Impl::Accrue(AgentRec& a) {
+  AccrueInto(a, now_us_, &a.work_us, &a.idle_us);
+  a.accrued_at_us = now_us_;
 }
 
 void Engine::Impl::SetPresence(uint32_t agent, bool ready, absl::string_view reason) {
@@ -1241,25 +1332,36 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
   AgentRec& a = agents_[agent];
   if (!Routable(a)) return;
   // Take the best waiting contacts across every class served, while capacity lasts.
-  while (true) {
-    RequirementClass* best = nullptr;
+  // The scan reads only the dense class heads, and skips pools the agent has no room in.
+  std::array<bool, kCapacityPoolCount> room{};
+  auto has_room = [&] {
+    bool any = false;
+    for (int p = 0; p < kCapacityPoolCount; ++p) {
+      room[p] = HasCapacity(a, PoolChannel(static_cast<CapacityPool>(p)));
+      any = any || room[p];
+    }
+    return any;
+  };
+  while (has_room()) {
+    const ClassHead* best = nullptr;
+    uint32_t best_cls = 0;
     for (const ServedClass& s : a.served) {
-      RequirementClass& cls = classes_[s.cls];
-      if (cls.waiting.empty() || !HasCapacity(a, cls.channel)) continue;
-      const ContactEntry& head = cls.waiting.front();
-      if (best == nullptr || ContactBefore(head.key, head.seq, best->waiting.front().key,
-                                           best->waiting.front().seq)) {
-        best = &cls;
+      if (!room[static_cast<int>(s.pool)]) continue;
+      const ClassHead& head = heads_[s.cls];
+      if (head.empty) continue;
+      if (best == nullptr || ContactBefore(head.key, head.seq, best->key, best->seq)) {
+        best = &head;
+        best_cls = s.cls;
       }
     }
     if (best == nullptr) break;
-    const uint32_t contact = best->waiting.front().contact;
+    const uint32_t contact = classes_[best_cls].waiting.front().contact;
     RemoveWaiting(contact);
     MakeOffer(agent, contact);
   }
   // Then wait in the heap of every class it can still take a contact of.
   for (uint32_t i = 0; i < a.served.size(); ++i) {
-    if (HasCapacity(a, classes_[a.served[i].cls].channel)) JoinHeap(agent, i);
+    if (room[static_cast<int>(a.served[i].pool)]) JoinHeap(agent, i);
   }
   a.indexed = true;
 }
@@ -1482,6 +1584,7 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   ACD_ASSERT(a.served.empty());
   a.logged_in = true;
   a.ready = false;
+  for (const Req& r : skills) skill_agents_[r.skill].push_back(agent);
   a.reason = std::string(kReasonLogin);
   a.skills = std::move(skills);
   a.capacity = capacity;
@@ -1493,7 +1596,9 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   a.work_us = 0;
   a.idle_us = 0;
   for (uint32_t cls = 0; cls < classes_.size(); ++cls) {
-    if (Eligible(a, classes_[cls])) a.served.push_back(ServedClass{cls, -1});
+    if (Eligible(a, classes_[cls])) {
+      a.served.push_back(ServedClass{cls, -1, PoolOf(classes_[cls].channel)});
+    }
   }
   UpdateShown(agent);
   return absl::OkStatus();
@@ -1520,6 +1625,10 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
   Accrue(a);
   a.served.clear();
   a.logged_in = false;
+  for (const Req& r : a.skills) {
+    std::vector<uint32_t>& holders = skill_agents_[r.skill];
+    holders.erase(std::find(holders.begin(), holders.end(), *agent));
+  }
   a.reason.clear();
   UpdateShown(*agent);
   return absl::OkStatus();
@@ -1551,13 +1660,13 @@ absl::Status Engine::Impl::SetNotReady(absl::string_view agent_id, absl::string_
 
 absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view contact_id) {
   Sync();
-  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
-  if (!agent.ok()) return agent.status();
-  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
-  if (!slot.ok()) return slot.status();
-  ContactRec& c = contacts_[*slot];
-  if (absl::Status s = CheckOfferedTo(c, *agent, agent_id, contact_id); !s.ok()) return s;
-  AgentRec& a = agents_[*agent];
+  uint32_t agent, slot;
+  if (absl::Status s = FindAgentAndContact(agent_id, contact_id, &agent, &slot); !s.ok()) {
+    return s;
+  }
+  ContactRec& c = contacts_[slot];
+  if (absl::Status s = CheckOfferedTo(c, agent, agent_id, contact_id); !s.ok()) return s;
+  AgentRec& a = agents_[agent];
   Accrue(a);
   WorkItem* item = FindWork(a, c.offer_id);
   ACD_ASSERT(item != nullptr);
@@ -1578,45 +1687,45 @@ absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view 
   Event e = ContactEvent(EventType::kContactAccepted, c);
   e.agent_id = a.id;
   Emit(e);
-  UpdateShown(*agent);
+  UpdateShown(agent);
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::Reject(absl::string_view agent_id, absl::string_view contact_id) {
   Sync();
-  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
-  if (!agent.ok()) return agent.status();
-  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
-  if (!slot.ok()) return slot.status();
-  if (absl::Status s = CheckOfferedTo(contacts_[*slot], *agent, agent_id, contact_id); !s.ok()) {
+  uint32_t agent, slot;
+  if (absl::Status s = FindAgentAndContact(agent_id, contact_id, &agent, &slot); !s.ok()) {
     return s;
   }
-  DeclineOffer(*agent, *slot, EventType::kContactRejected, "REJECTED");
+  if (absl::Status s = CheckOfferedTo(contacts_[slot], agent, agent_id, contact_id); !s.ok()) {
+    return s;
+  }
+  DeclineOffer(agent, slot, EventType::kContactRejected, "REJECTED");
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::Complete(absl::string_view agent_id, absl::string_view contact_id) {
   Sync();
-  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
-  if (!agent.ok()) return agent.status();
-  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
-  if (!slot.ok()) return slot.status();
-  ContactRec& c = contacts_[*slot];
-  if (c.state != ContactState::kConnected || c.agent != *agent) {
+  uint32_t agent, slot;
+  if (absl::Status s = FindAgentAndContact(agent_id, contact_id, &agent, &slot); !s.ok()) {
+    return s;
+  }
+  ContactRec& c = contacts_[slot];
+  if (c.state != ContactState::kConnected || c.agent != agent) {
     return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
                                                       "' is not connected to agent '", agent_id,
                                                       "' (it is ", ContactStateName(c.state), ")"));
   }
-  AgentRec& a = agents_[*agent];
+  AgentRec& a = agents_[agent];
   Accrue(a);
   ++a.handled;
-  EndConnection(*agent, c.offer_id);
+  EndConnection(agent, c.offer_id);
   Event e = ContactEvent(EventType::kContactCompleted, c);
   e.agent_id = a.id;
-  FinishContact(*slot, ContactState::kCompleted);
+  FinishContact(slot, ContactState::kCompleted);
   Emit(e);
-  UpdateShown(*agent);
-  RefreshAgent(*agent);
+  UpdateShown(agent);
+  RefreshAgent(agent);
   return absl::OkStatus();
 }
 
@@ -1770,6 +1879,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
   std::vector<std::string> old_names;
   for (const QueueRec& q : queues_) old_names.push_back(q.config.name);
   classes_.clear();
+  heads_.clear();
   class_index_.clear();
   Install(std::move(rules));
 
@@ -1784,8 +1894,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     if (moved) {
       c.queue_entry_us = now_us_;
       c.order_base_us = c.arrival_us;
-      ++q.total.offered;
-      ++q.window.At(now()).offered;
+      Count(q, &QueueCounters::offered);
     }
     c.queue_epoch = ++epoch_seq_;
     c.key = c.order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
@@ -1929,17 +2038,7 @@ absl::StatusOr<AgentStatus> Engine::Impl::GetAgent(absl::string_view agent_id) c
   // Occupancy including the period since the last accrual.
   int64_t work_us = a.work_us;
   int64_t idle_us = a.idle_us;
-  if (a.logged_in) {
-    const int64_t elapsed = QueryNowUs() - a.accrued_at_us;
-    const bool working = std::any_of(a.work.begin(), a.work.end(), [](const WorkItem& w) {
-      return w.phase != WorkPhase::kOffered;
-    });
-    if (working) {
-      work_us += elapsed;
-    } else if (a.ready) {
-      idle_us += elapsed;
-    }
-  }
+  AccrueInto(a, QueryNowUs(), &work_us, &idle_us);
   out.occupancy = work_us + idle_us > 0 ? static_cast<double>(work_us) / (work_us + idle_us) : 0;
   return out;
 }
@@ -2043,6 +2142,19 @@ void Engine::Impl::CheckInvariants() const {
       }
     }
   }
+  // The skill index lists exactly the logged-in agents with each skill.
+  size_t indexed_skills = 0;
+  for (const std::vector<uint32_t>& holders : skill_agents_) indexed_skills += holders.size();
+  size_t held_skills = 0;
+  for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
+    if (!agents_[ai].logged_in) continue;
+    for (const Req& r : agents_[ai].skills) {
+      ++held_skills;
+      const std::vector<uint32_t>& holders = skill_agents_[r.skill];
+      ACD_ASSERT(std::find(holders.begin(), holders.end(), ai) != holders.end());
+    }
+  }
+  ACD_ASSERT(indexed_skills == held_skills);
   // Every class an agent is eligible for is in its served list.
   for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
     const AgentRec& a = agents_[ai];
@@ -2052,8 +2164,15 @@ void Engine::Impl::CheckInvariants() const {
     }
     ACD_ASSERT(eligible == a.served.size());
   }
-  // Classes: staffed counts and heap order.
-  for (const RequirementClass& cls : classes_) {
+  // Classes: staffed counts, heads and heap order.
+  ACD_ASSERT(heads_.size() == classes_.size());
+  for (size_t ci = 0; ci < classes_.size(); ++ci) {
+    const RequirementClass& cls = classes_[ci];
+    ACD_ASSERT(heads_[ci].empty == cls.waiting.empty());
+    if (!cls.waiting.empty()) {
+      ACD_ASSERT(heads_[ci].key == cls.waiting.front().key);
+      ACD_ASSERT(heads_[ci].seq == cls.waiting.front().seq);
+    }
     int staffed = 0;
     for (const AgentRec& a : agents_) {
       if (a.logged_in && a.ready && Eligible(a, cls)) ++staffed;
