@@ -161,9 +161,9 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // ---- Contacts ----
-  // INVALID_ARGUMENT: bad id, unknown queue/skill/channel, level or priority out of range,
-  // too many requirements or attributes. ALREADY_EXISTS: the id is in use (or recently
-  // finished). FAILED_PRECONDITION: the queue is closed. RESOURCE_EXHAUSTED: the queue is
+  // INVALID_ARGUMENT: bad id, unknown skill or language, a channel the queue does not
+  // take, level or priority out of range, too many requirements or attributes.
+  // NOT_FOUND: unknown queue. ALREADY_EXISTS: the id is in use (or recently finished). FAILED_PRECONDITION: the queue is closed. RESOURCE_EXHAUSTED: the queue is
   // at max_length, or an engine limit is reached.
   [[nodiscard]] absl::Status Enqueue(const EnqueueRequest& request);
   // The caller hung up (or the chat/email was withdrawn) while waiting or offered.
