@@ -11,9 +11,9 @@
 //     rules                            the rules in force
 //     health                           grpc.health.v1 check
 // --json prints API messages as JSON (one object per line for streams).
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <chrono>
 #include <cstdio>
@@ -53,14 +53,16 @@ class Failure : public std::runtime_error {
 };
 
 void SetDeadline(grpc::ClientContext* context, const Options& options) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
+  context->set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
 }
 
 void Check(const grpc::Status& status) {
   if (!status.ok()) {
-    throw Failure(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ",
-                               status.error_message()));
+    throw Failure(
+        absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                     ": ", status.error_message()));
   }
 }
 
@@ -76,7 +78,8 @@ std::string ChannelName(int c) { return acd::v1::Channel_Name(static_cast<Channe
 
 Channel ParseChannelName(const std::string& name) {
   Channel c;
-  if (!acd::v1::Channel_Parse(absl::AsciiStrToUpper(name), &c) || c == acd::v1::CHANNEL_UNSPECIFIED) {
+  if (!acd::v1::Channel_Parse(absl::AsciiStrToUpper(name), &c) ||
+      c == acd::v1::CHANNEL_UNSPECIFIED) {
     throw Failure(absl::StrCat("unknown channel '", name, "' (voice, chat, email, callback)"));
   }
   return c;
@@ -94,7 +97,9 @@ std::pair<std::string, int> ParsePair(const std::string& text, const char* what)
 
 // ---- Printing ----
 
-std::string AgentStateName(int s) { return acd::v1::AgentState_Name(static_cast<acd::v1::AgentState>(s)); }
+std::string AgentStateName(int s) {
+  return acd::v1::AgentState_Name(static_cast<acd::v1::AgentState>(s));
+}
 
 void PrintContact(const acd::v1::ContactStatus& c, const Options& options) {
   if (options.json) {
@@ -104,8 +109,9 @@ void PrintContact(const acd::v1::ContactStatus& c, const Options& options) {
   std::cout << absl::StrFormat("contact %s  queue %s  %s  %s", c.contact_id(), c.queue(),
                                ChannelName(c.channel()), acd::v1::ContactState_Name(c.state()));
   if (c.state() == acd::v1::WAITING) {
-    std::cout << absl::StrFormat("  position %d  ewt %s", c.position(),
-                                 c.ewt_known() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
+    std::cout << absl::StrFormat(
+        "  position %d  ewt %s", c.position(),
+        c.ewt_known() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
   }
   if (!c.agent_id().empty()) std::cout << "  agent " << c.agent_id();
   std::cout << absl::StrFormat("  waited %.0fs", c.waited_seconds()) << std::endl;
@@ -127,19 +133,20 @@ void PrintAgent(const acd::v1::AgentStatus& a, const Options& options) {
 
 std::string Wallboard(const acd::v1::Snapshot& s) {
   std::string out = absl::StrFormat(
-      "ACD wallboard  %s  (event %d)\n\n", absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::LocalTimeZone()),
-      s.sequence());
+      "ACD wallboard  %s  (event %d)\n\n",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::LocalTimeZone()), s.sequence());
   absl::StrAppendFormat(&out, "%-20s %8s %8s %8s %8s %8s %8s %8s %8s\n", "QUEUE", "WAITING",
                         "LONGEST", "OFFERED", "ANSWERED", "SL", "ASA", "ABANDON", "READY");
   for (const acd::v1::QueueStats& q : s.queues()) {
-    absl::StrAppendFormat(&out, "%-20s %8d %7.0fs %8d %8d %7.1f%% %7.0fs %7.1f%% %8d%s\n", q.queue(),
-                          q.waiting(), q.longest_wait_seconds(), q.offered(), q.answered(),
-                          100 * q.service_level(), q.asa_seconds(), 100 * q.abandon_rate(),
-                          q.agents_ready(), q.closed() ? "  CLOSED" : "");
+    absl::StrAppendFormat(&out, "%-20s %8d %7.0fs %8d %8d %7.1f%% %7.0fs %7.1f%% %8d%s\n",
+                          q.queue(), q.waiting(), q.longest_wait_seconds(), q.offered(),
+                          q.answered(), 100 * q.service_level(), q.asa_seconds(),
+                          100 * q.abandon_rate(), q.agents_ready(), q.closed() ? "  CLOSED" : "");
   }
-  absl::StrAppendFormat(&out, "\nAGENTS  not ready %d  ready %d  reserved %d  busy %d  wrap-up %d\n",
-                        s.agents_not_ready(), s.agents_ready(), s.agents_reserved(), s.agents_busy(),
-                        s.agents_wrap_up());
+  absl::StrAppendFormat(&out,
+                        "\nAGENTS  not ready %d  ready %d  reserved %d  busy %d  wrap-up %d\n",
+                        s.agents_not_ready(), s.agents_ready(), s.agents_reserved(),
+                        s.agents_busy(), s.agents_wrap_up());
   for (const acd::v1::AgentStatus& a : s.agents()) {
     absl::StrAppendFormat(&out, "  %-20s %-10s %-12s handled %d\n", a.agent_id(),
                           AgentStateName(a.state()), a.reason(), a.handled());
@@ -337,7 +344,8 @@ class Client {
     std::vector<grpc::Slice> slices;
     (void)response.Dump(&slices);
     std::string bytes;
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     const int serving = (bytes.size() == 2 && bytes[0] == 0x08) ? bytes[1] : 0;
     static const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
     const char* name = serving >= 0 && serving <= 3 ? kNames[serving] : "UNKNOWN";

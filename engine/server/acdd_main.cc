@@ -137,8 +137,7 @@ int main(int argc, char** argv) {
                  "routing rules file (not yet supported: the built-in default is used)");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
-  app.add_option("--event-ring", flags.event_ring,
-                 "recent events kept for WatchEvents resume")
+  app.add_option("--event-ring", flags.event_ring, "recent events kept for WatchEvents resume")
       ->capture_default_str();
   app.add_option("--stream-buffer", flags.stream_buffer,
                  "messages a stream subscriber may fall behind before it is cut off")

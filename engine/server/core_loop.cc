@@ -1,9 +1,8 @@
 #include "engine/server/core_loop.h"
 
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <utility>
-
-#include <boost/asio/post.hpp>
 
 #include "absl/time/clock.h"
 

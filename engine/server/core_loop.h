@@ -8,14 +8,13 @@
 #ifndef ACD_ENGINE_SERVER_CORE_LOOP_H_
 #define ACD_ENGINE_SERVER_CORE_LOOP_H_
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/statusor.h"
 #include "engine/core/config.h"

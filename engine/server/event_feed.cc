@@ -14,8 +14,8 @@ namespace {
 // EWT counts in whole seconds.
 std::string NoticeableKey(const v1::ContactStatus& s) {
   return absl::StrFormat("%d|%s|%d|%d|%.0f|%s|%d|%d|%d", s.state(), s.queue(), s.position(),
-                         s.ewt_known(), s.ewt_seconds(), s.agent_id(), s.channel(),
-                         s.priority(), s.expansion_step());
+                         s.ewt_known(), s.ewt_seconds(), s.agent_id(), s.channel(), s.priority(),
+                         s.expansion_step());
 }
 
 bool IsFinal(v1::ContactState s) {
@@ -36,15 +36,14 @@ uint64_t EventFeed::oldest_retained() const {
 absl::Status EventFeed::Admit(const std::string& client) {
   if (!accepting_) return absl::UnavailableError("the server is shutting down");
   if (open_streams_ >= options_.max_streams) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the server has ", open_streams_, " streams open; the limit is ",
-                     options_.max_streams));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server has ", open_streams_, " streams open; the limit is ", options_.max_streams));
   }
   int& count = streams_per_client_[client];
   if (count >= options_.max_streams_per_client) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("this client has ", count, " streams open; the limit is ",
-                     options_.max_streams_per_client));
+    return absl::ResourceExhaustedError(absl::StrCat("this client has ", count,
+                                                     " streams open; the limit is ",
+                                                     options_.max_streams_per_client));
   }
   ++count;
   ++open_streams_;
@@ -63,22 +62,22 @@ absl::Status EventFeed::WatchEvents(EventStream* stream, uint64_t after_sequence
                                     const std::string& client) {
   const uint64_t last = engine_->last_sequence();
   if (after_sequence > last) {
-    return absl::OutOfRangeError(absl::StrCat("after_sequence ", after_sequence,
-                                              " is ahead of the last event, ", last));
+    return absl::OutOfRangeError(
+        absl::StrCat("after_sequence ", after_sequence, " is ahead of the last event, ", last));
   }
   if (after_sequence > 0 && after_sequence < last) {
     const uint64_t oldest = oldest_retained();
     if (oldest == 0 || after_sequence + 1 < oldest) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "events after ", after_sequence, " are no longer retained (the oldest is ", oldest,
-          "); watch with after_sequence 0 for a fresh snapshot"));
+      return absl::OutOfRangeError(
+          absl::StrCat("events after ", after_sequence, " are no longer retained (the oldest is ",
+                       oldest, "); watch with after_sequence 0 for a fresh snapshot"));
     }
   }
   if (absl::Status s = Admit(client); !s.ok()) return s;
 
   if (after_sequence == 0) {
     auto snapshot = std::make_shared<v1::Event>();
-    ToProto(engine_->Snapshot(), snapshot->mutable_snapshot());
+    ToProto(engine_->Snapshot(), engine_->config().stats_window, snapshot->mutable_snapshot());
     snapshot->set_type(v1::SNAPSHOT);
     snapshot->set_sequence(snapshot->snapshot().sequence());
     *snapshot->mutable_time() = snapshot->snapshot().time();

@@ -15,13 +15,12 @@
 #ifndef ACD_ENGINE_SERVER_EVENT_FEED_H_
 #define ACD_ENGINE_SERVER_EVENT_FEED_H_
 
+#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -64,8 +63,7 @@ class EventFeed final : public core::EventSink {
   // failure the stream is not registered and the caller must end it with the status:
   // RESOURCE_EXHAUSTED (too many streams), OUT_OF_RANGE (after_sequence not retained or
   // in the future), NOT_FOUND (unknown contact), UNAVAILABLE (shutting down).
-  absl::Status WatchEvents(EventStream* stream, uint64_t after_sequence,
-                           const std::string& client);
+  absl::Status WatchEvents(EventStream* stream, uint64_t after_sequence, const std::string& client);
   absl::Status WatchOffers(OfferStream* stream, const std::string& agent_id,
                            const std::string& client);
   absl::Status WatchContact(ContactStream* stream, const std::string& contact_id,

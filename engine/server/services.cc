@@ -28,14 +28,14 @@ grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext*
                                     std::string what,
                                     std::function<absl::Status(Engine&)> command) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  loop.Post([reactor, what = std::move(what), command = std::move(command)](Engine& engine,
-                                                                           EventFeed&) {
-    absl::Status status = command(engine);
-    if (!status.ok()) {
-      spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
-    }
-    reactor->Finish(ToGrpc(status));
-  });
+  loop.Post(
+      [reactor, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
+        absl::Status status = command(engine);
+        if (!status.ok()) {
+          spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
+        }
+        reactor->Finish(ToGrpc(status));
+      });
   return reactor;
 }
 
@@ -48,8 +48,7 @@ absl::Status ReplyContact(const Engine& engine, absl::string_view contact_id,
 }
 
 // The agent's status; an agent the engine does not know is LOGGED_OUT.
-absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id,
-                        v1::AgentStatus* out) {
+absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id, v1::AgentStatus* out) {
   absl::StatusOr<core::AgentStatus> agent = engine.GetAgent(agent_id);
   if (agent.ok()) {
     ToProto(*agent, out);
@@ -86,25 +85,24 @@ grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerCont
   const core::AgentState target = *state;
   if (target != core::AgentState::kReady && target != core::AgentState::kNotReady &&
       target != core::AgentState::kLoggedOut) {
-    return FinishNow(context,
-                     absl::InvalidArgumentError(absl::StrCat(
-                         "state ", v1::AgentState_Name(request.state()),
-                         " cannot be set; use READY, NOT_READY or LOGGED_OUT")));
+    return FinishNow(context, absl::InvalidArgumentError(absl::StrCat(
+                                  "state ", v1::AgentState_Name(request.state()),
+                                  " cannot be set; use READY, NOT_READY or LOGGED_OUT")));
   }
   std::string reason = request.reason();
-  return AgentCommand(
-      loop, context, forced ? "ForceAgentState" : "SetState", request.agent_id(), response,
-      [agent_id = request.agent_id(), target, reason, forced](Engine& engine) {
-        if (forced) return engine.ForceState(agent_id, target, reason);
-        switch (target) {
-          case core::AgentState::kReady:
-            return engine.SetReady(agent_id);
-          case core::AgentState::kNotReady:
-            return engine.SetNotReady(agent_id, reason);
-          default:
-            return engine.Logout(agent_id);
-        }
-      });
+  return AgentCommand(loop, context, forced ? "ForceAgentState" : "SetState", request.agent_id(),
+                      response,
+                      [agent_id = request.agent_id(), target, reason, forced](Engine& engine) {
+                        if (forced) return engine.ForceState(agent_id, target, reason);
+                        switch (target) {
+                          case core::AgentState::kReady:
+                            return engine.SetReady(agent_id);
+                          case core::AgentState::kNotReady:
+                            return engine.SetNotReady(agent_id, reason);
+                          default:
+                            return engine.Logout(agent_id);
+                        }
+                      });
 }
 
 }  // namespace
@@ -116,14 +114,14 @@ grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerCon
                                                          v1::ContactStatus* response) {
   absl::StatusOr<core::EnqueueRequest> command = FromProto(*request, loop_.config().limits);
   if (!command.ok()) return FinishNow(context, command.status());
-  return RunOnCore(loop_, context,
-                   absl::StrCat("EnqueueContact contact=", request->contact_id(),
-                                " queue=", request->queue()),
-                   [command = *std::move(command), response](Engine& engine) {
-                     absl::Status status = engine.Enqueue(command);
-                     if (!status.ok()) return status;
-                     return ReplyContact(engine, command.contact_id, response);
-                   });
+  return RunOnCore(
+      loop_, context,
+      absl::StrCat("EnqueueContact contact=", request->contact_id(), " queue=", request->queue()),
+      [command = *std::move(command), response](Engine& engine) {
+        absl::Status status = engine.Enqueue(command);
+        if (!status.ok()) return status;
+        return ReplyContact(engine, command.contact_id, response);
+      });
 }
 
 grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerContext* context,
@@ -133,13 +131,13 @@ grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerCont
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", limits); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop_, context, absl::StrCat("CancelContact contact=", request->contact_id()),
-                   [id = request->contact_id(), reason = request->reason(),
-                    response](Engine& engine) {
-                     absl::Status status = engine.Cancel(id, reason);
-                     if (!status.ok()) return status;
-                     return ReplyContact(engine, id, response);
-                   });
+  return RunOnCore(
+      loop_, context, absl::StrCat("CancelContact contact=", request->contact_id()),
+      [id = request->contact_id(), reason = request->reason(), response](Engine& engine) {
+        absl::Status status = engine.Cancel(id, reason);
+        if (!status.ok()) return status;
+        return ReplyContact(engine, id, response);
+      });
 }
 
 grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext* context,
@@ -155,15 +153,14 @@ grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext
                    });
 }
 
-grpc::ServerUnaryReactor* GatewayService::RequestCallback(
-    grpc::CallbackServerContext* context, const v1::RequestCallbackRequest* request,
-    v1::ContactStatus* response) {
+grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerContext* context,
+                                                          const v1::RequestCallbackRequest* request,
+                                                          v1::ContactStatus* response) {
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
       !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop_, context,
-                   absl::StrCat("RequestCallback contact=", request->contact_id()),
+  return RunOnCore(loop_, context, absl::StrCat("RequestCallback contact=", request->contact_id()),
                    [id = request->contact_id(), response](Engine& engine) {
                      absl::Status status = engine.RequestCallback(id);
                      if (!status.ok()) return status;
@@ -259,11 +256,8 @@ grpc::ServerWriteReactor<v1::AgentUpdate>* AgentDeskService::WatchOffers(
 grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerContext* context,
                                                          const v1::SnapshotRequest* request,
                                                          v1::Snapshot* response) {
-  return RunOnCore(loop_, context, "GetSnapshot", [this, response](Engine& engine) {
-    ToProto(engine.Snapshot(), response);
-    for (v1::QueueStats& q : *response->mutable_queues()) {
-      q.set_window_seconds(absl::ToDoubleSeconds(loop_.config().stats_window));
-    }
+  return RunOnCore(loop_, context, "GetSnapshot", [response](Engine& engine) {
+    ToProto(engine.Snapshot(), engine.config().stats_window, response);
     return absl::OkStatus();
   });
 }

@@ -21,7 +21,8 @@ namespace acd::server {
 // For gateways (IVR, chat, email): contacts in, their status out.
 class GatewayService final : public v1::Gateway::CallbackService {
  public:
-  GatewayService(CoreLoop& loop, size_t stream_buffer) : loop_(loop), stream_buffer_(stream_buffer) {}
+  GatewayService(CoreLoop& loop, size_t stream_buffer)
+      : loop_(loop), stream_buffer_(stream_buffer) {}
 
   grpc::ServerUnaryReactor* EnqueueContact(grpc::CallbackServerContext* context,
                                            const v1::EnqueueContactRequest* request,
@@ -46,7 +47,8 @@ class GatewayService final : public v1::Gateway::CallbackService {
 // For PSR desktops: presence, offers, accept/reject/complete.
 class AgentDeskService final : public v1::AgentDesk::CallbackService {
  public:
-  AgentDeskService(CoreLoop& loop, size_t stream_buffer) : loop_(loop), stream_buffer_(stream_buffer) {}
+  AgentDeskService(CoreLoop& loop, size_t stream_buffer)
+      : loop_(loop), stream_buffer_(stream_buffer) {}
 
   grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
                                   const v1::LoginRequest* request,
@@ -57,8 +59,8 @@ class AgentDeskService final : public v1::AgentDesk::CallbackService {
   grpc::ServerUnaryReactor* SetState(grpc::CallbackServerContext* context,
                                      const v1::SetStateRequest* request,
                                      v1::AgentStatus* response) override;
-  grpc::ServerWriteReactor<v1::AgentUpdate>* WatchOffers(
-      grpc::CallbackServerContext* context, const v1::AgentRequest* request) override;
+  grpc::ServerWriteReactor<v1::AgentUpdate>* WatchOffers(grpc::CallbackServerContext* context,
+                                                         const v1::AgentRequest* request) override;
   grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* context,
                                         const v1::OfferRequest* request,
                                         v1::AgentStatus* response) override;
@@ -80,13 +82,14 @@ class AgentDeskService final : public v1::AgentDesk::CallbackService {
 // For wallboards and supervisors.
 class SupervisorService final : public v1::Supervisor::CallbackService {
  public:
-  SupervisorService(CoreLoop& loop, size_t stream_buffer) : loop_(loop), stream_buffer_(stream_buffer) {}
+  SupervisorService(CoreLoop& loop, size_t stream_buffer)
+      : loop_(loop), stream_buffer_(stream_buffer) {}
 
   grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
                                         const v1::SnapshotRequest* request,
                                         v1::Snapshot* response) override;
-  grpc::ServerWriteReactor<v1::Event>* WatchEvents(
-      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* context,
+                                                   const v1::WatchEventsRequest* request) override;
   grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
                                             const v1::SetStateRequest* request,
                                             v1::AgentStatus* response) override;

@@ -112,8 +112,8 @@ struct Api {
     return desk->SetState(&context, request, out ? out : &reply);
   }
   using OfferCall = grpc::Status (v1::AgentDesk::Stub::*)(grpc::ClientContext*,
-                                                           const v1::OfferRequest&,
-                                                           v1::AgentStatus*);
+                                                          const v1::OfferRequest&,
+                                                          v1::AgentStatus*);
   grpc::Status Offer(OfferCall call, const std::string& agent, const std::string& contact,
                      v1::AgentStatus* out = nullptr) {
     grpc::ClientContext context;
@@ -556,7 +556,8 @@ TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[serv
   const uint64_t target = api.Snapshot().sequence();
   // Wait (bounded by the stream deadline) for the reader thread to catch up.
   REQUIRE(api.Enqueue("c-after").ok());
-  while (fast_last.load() < target + 1 && std::chrono::system_clock::now() < fast_context.deadline()) {
+  while (fast_last.load() < target + 1 &&
+         std::chrono::system_clock::now() < fast_context.deadline()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(fast_last.load() >= target + 1);
@@ -581,7 +582,8 @@ TEST_CASE("WatchContact follows position and ends at the final state", "[server]
   CHECK(status.position() == 2);
 
   REQUIRE(api.Cancel("first").ok());
-  REQUIRE(ReadUntil(reader.get(), &status, [](const v1::ContactStatus& s) { return s.position() == 1; }));
+  REQUIRE(ReadUntil(reader.get(), &status,
+                    [](const v1::ContactStatus& s) { return s.position() == 1; }));
   REQUIRE(api.Cancel("second").ok());
   REQUIRE(ReadUntil(reader.get(), &status,
                     [](const v1::ContactStatus& s) { return s.state() == v1::ABANDONED; }));
@@ -614,7 +616,8 @@ TEST_CASE("SIGTERM ends streams and exits 0", "[server]") {
 }
 
 TEST_CASE("acdd refuses a rules file until rules files exist", "[server]") {
-  CommandResult result = RunCommand({ACDD_PATH, "--listen", "127.0.0.1:0", "--rules", "x.textproto"});
+  CommandResult result =
+      RunCommand({ACDD_PATH, "--listen", "127.0.0.1:0", "--rules", "x.textproto"});
   CHECK(result.exit_code == 2);
 }
 
@@ -622,11 +625,12 @@ TEST_CASE("acdctl drives the server", "[server]") {
   AcddProcess acdd;
   const std::string acdctl = ACDCTL_PATH;
   CHECK(RunCommand({acdctl, "--target", acdd.target(), "health"}).exit_code == 0);
-  CommandResult login =
-      RunCommand({acdctl, "--target", acdd.target(), "agent", "login", "psr-1", "--skill", "general:3"});
+  CommandResult login = RunCommand(
+      {acdctl, "--target", acdd.target(), "agent", "login", "psr-1", "--skill", "general:3"});
   CHECK(login.exit_code == 0);
   CHECK_THAT(login.output, Catch::Contains("NOT_READY"));
-  CHECK(RunCommand({acdctl, "--target", acdd.target(), "enqueue", "c-1", "--channel", "chat"}).exit_code == 0);
+  CHECK(RunCommand({acdctl, "--target", acdd.target(), "enqueue", "c-1", "--channel", "chat"})
+            .exit_code == 0);
   CommandResult snapshot = RunCommand({acdctl, "--target", acdd.target(), "--json", "snapshot"});
   CHECK(snapshot.exit_code == 0);
   CHECK_THAT(snapshot.output, Catch::Contains("\"queue\":\"general\""));
