@@ -16,6 +16,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "engine/core/config.h"
 #include "engine/server/core_loop.h"
 #include "engine/server/services.h"
@@ -34,6 +35,8 @@ struct Flags {
   int max_streams_per_client = 16;
   int max_message_bytes = 64 * 1024;
   int shutdown_grace_ms = 5'000;
+  int max_pending_commands = 10'000;
+  int contact_refresh_ms = 1'000;
 };
 
 // "HOST:PORT" -> HOST (brackets kept for IPv6).
@@ -64,8 +67,9 @@ int Run(const Flags& flags) {
   feed.subscriber_buffer = flags.stream_buffer;
   feed.max_streams = flags.max_streams;
   feed.max_streams_per_client = flags.max_streams_per_client;
+  feed.contact_refresh = absl::Milliseconds(flags.contact_refresh_ms);
   absl::StatusOr<std::unique_ptr<acd::server::CoreLoop>> loop =
-      acd::server::CoreLoop::Create(acd::core::DefaultConfig(), feed);
+      acd::server::CoreLoop::Create(acd::core::DefaultConfig(), feed, flags.max_pending_commands);
   if (!loop.ok()) {
     spdlog::error("cannot start the engine: {}", loop.status().ToString());
     return 1;
@@ -153,6 +157,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-bytes", flags.max_message_bytes, "largest request accepted")
       ->capture_default_str()
       ->check(CLI::Range(1024, 64 * 1024 * 1024));
+  app.add_option("--max-pending-commands", flags.max_pending_commands,
+                 "client commands that may wait for the core thread before UNAVAILABLE")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--contact-refresh-ms", flags.contact_refresh_ms,
+                 "WatchContact: how often position and EWT are recomputed as queues move")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60'000));
   app.add_option("--shutdown-grace-ms", flags.shutdown_grace_ms,
                  "time in-flight calls get to finish on SIGINT/SIGTERM")
       ->capture_default_str();

@@ -1,5 +1,6 @@
 #include "engine/server/event_feed.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,7 @@ bool IsFinal(v1::ContactState s) {
 }  // namespace
 
 EventFeed::EventFeed(boost::asio::io_context& core, Options options)
-    : core_(core), options_(options) {}
+    : core_(core), options_(options), refresh_timer_(core) {}
 
 EventFeed::~EventFeed() = default;
 
@@ -265,6 +266,7 @@ absl::Status EventFeed::WatchContact(ContactStream* stream, const std::string& c
 }
 
 void EventFeed::RefreshContact(ContactStream* stream, ContactWatch& watch) {
+  watch.stale = false;
   if (stream->ending()) return;
   absl::StatusOr<core::ContactStatus> contact = engine_->GetContact(watch.contact_id);
   if (!contact.ok()) {
@@ -286,16 +288,34 @@ void EventFeed::RefreshContact(ContactStream* stream, ContactWatch& watch) {
 
 void EventFeed::Flush() {
   if (staffing_changed_ || !dirty_queues_.empty() || !dirty_contacts_.empty()) {
+    bool any_stale = false;
     for (auto& [stream, watch] : contact_watches_) {
-      if (staffing_changed_ || dirty_queues_.contains(watch.queue) ||
-          dirty_contacts_.contains(watch.contact_id)) {
+      if (dirty_contacts_.contains(watch.contact_id)) {
         RefreshContact(stream, watch);
+      } else if (staffing_changed_ || dirty_queues_.contains(watch.queue)) {
+        watch.stale = true;
+        any_stale = true;
       }
+    }
+    if (any_stale && !refresh_armed_ && accepting_) {
+      refresh_armed_ = true;
+      refresh_timer_.expires_after(
+          std::chrono::microseconds(absl::ToInt64Microseconds(options_.contact_refresh)));
+      refresh_timer_.async_wait([this](const boost::system::error_code& ec) {
+        refresh_armed_ = false;
+        if (!ec) RefreshStale();
+      });
     }
   }
   dirty_queues_.clear();
   dirty_contacts_.clear();
   staffing_changed_ = false;
+}
+
+void EventFeed::RefreshStale() {
+  for (auto& [stream, watch] : contact_watches_) {
+    if (watch.stale) RefreshContact(stream, watch);
+  }
 }
 
 // ---- Every event ----
@@ -322,6 +342,7 @@ void EventFeed::OnEvent(const core::Event& event) {
 
 void EventFeed::EndAll() {
   accepting_ = false;
+  refresh_timer_.cancel();
   const grpc::Status shutting_down(grpc::StatusCode::UNAVAILABLE, "the server is shutting down");
   for (EventStream* s : event_streams_) s->CutOff(shutting_down);
   for (auto& [s, agent] : offer_stream_agent_) s->CutOff(shutting_down);

@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext*
                                     std::string what,
                                     std::function<absl::Status(Engine&)> command) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  loop.Post(
+  absl::Status queued = loop.TryPost(
       [reactor, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
         absl::Status status = command(engine);
         if (!status.ok()) {
@@ -36,6 +36,7 @@ grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext*
         }
         reactor->Finish(ToGrpc(status));
       });
+  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
   return reactor;
 }
 

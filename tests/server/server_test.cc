@@ -284,6 +284,96 @@ TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[serve
   watch.TryCancel();
 }
 
+TEST_CASE("concurrent gateways and desktops: every call answered, events gap-free", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  constexpr int kAgents = 4;
+  constexpr int kCallsPerGateway = 40;
+  constexpr int kGateways = 4;
+  constexpr int kCalls = kCallsPerGateway * kGateways;
+
+  // A wallboard checks that sequence numbers arrive in order without gaps.
+  grpc::ClientContext wallboard_context;
+  wallboard_context.set_deadline(Deadline());
+  auto wallboard = api.supervisor->WatchEvents(&wallboard_context, v1::WatchEventsRequest());
+  v1::Event first;
+  REQUIRE(wallboard->Read(&first));
+  std::atomic<bool> gap_free{true};
+  std::atomic<uint64_t> wallboard_last{first.sequence()};
+  std::thread wallboard_thread([&] {
+    v1::Event e;
+    uint64_t expected = first.sequence() + 1;
+    while (wallboard->Read(&e)) {
+      if (e.sequence() != expected) gap_free = false;
+      expected = e.sequence() + 1;
+      wallboard_last = e.sequence();
+    }
+  });
+
+  // Desktops: each agent answers its offers until the test cancels its stream.
+  std::atomic<int> answered{0};
+  std::vector<std::unique_ptr<grpc::ClientContext>> desk_contexts;
+  std::vector<std::thread> desktops;
+  for (int a = 0; a < kAgents; ++a) {
+    desk_contexts.push_back(std::make_unique<grpc::ClientContext>());
+    desk_contexts.back()->set_deadline(Deadline());
+    desktops.emplace_back([&, a, context = desk_contexts.back().get()] {
+      Api desk(acdd.target());
+      const std::string id = absl::StrCat("psr-", a);
+      if (!desk.Login(id).ok()) return;
+      v1::AgentRequest who;
+      who.set_agent_id(id);
+      auto offers = desk.desk->WatchOffers(context, who);
+      if (!desk.SetState(id, v1::READY).ok()) return;
+      v1::AgentUpdate update;
+      while (offers->Read(&update)) {
+        if (!update.has_offer()) continue;
+        const std::string contact = update.offer().contact_id();
+        if (!desk.Offer(&v1::AgentDesk::Stub::AcceptOffer, id, contact).ok()) continue;
+        if (!desk.Offer(&v1::AgentDesk::Stub::CompleteContact, id, contact).ok()) continue;
+        grpc::ClientContext end_context;
+        end_context.set_deadline(Deadline());
+        v1::AgentStatus status;
+        if (desk.desk->EndWrapUp(&end_context, who, &status).ok()) ++answered;
+      }
+      (void)offers->Finish();
+    });
+  }
+  std::vector<std::thread> gateways;
+  std::atomic<int> enqueued{0};
+  for (int g = 0; g < kGateways; ++g) {
+    gateways.emplace_back([&, g] {
+      Api gateway(acdd.target());
+      for (int i = 0; i < kCallsPerGateway; ++i) {
+        if (gateway.Enqueue(absl::StrCat("gw", g, "-call-", i)).ok()) ++enqueued;
+      }
+    });
+  }
+  for (std::thread& t : gateways) t.join();
+  // Wait (bounded by the streams' deadline) for the desktops to answer every call.
+  const auto wait_until = desk_contexts.front()->deadline();
+  while (answered.load() < kCalls && std::chrono::system_clock::now() < wait_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& context : desk_contexts) context->TryCancel();
+  for (std::thread& t : desktops) t.join();
+  CHECK(enqueued.load() == kCalls);
+  CHECK(answered.load() == kCalls);
+
+  const v1::Snapshot snapshot = api.Snapshot();
+  CHECK(General(snapshot).answered() == kCalls);
+  CHECK(General(snapshot).waiting() == 0);
+  // The wallboard catches up with the snapshot's sequence (bounded by its deadline).
+  while (wallboard_last.load() < snapshot.sequence() &&
+         std::chrono::system_clock::now() < wallboard_context.deadline()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(wallboard_last.load() >= snapshot.sequence());
+  wallboard_context.TryCancel();
+  wallboard_thread.join();
+  CHECK(gap_free.load());
+}
+
 TEST_CASE("a waiting caller can ask for a callback", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
