@@ -111,7 +111,7 @@ void PrintContact(const acd::v1::ContactStatus& c, const Options& options) {
   if (c.state() == acd::v1::WAITING) {
     std::cout << absl::StrFormat(
         "  position %d  ewt %s", c.position(),
-        c.ewt_known() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
+        c.has_ewt_seconds() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
   }
   if (!c.agent_id().empty()) std::cout << "  agent " << c.agent_id();
   std::cout << absl::StrFormat("  waited %.0fs", c.waited_seconds()) << std::endl;
@@ -429,7 +429,6 @@ int main(int argc, char** argv) {
       enqueue_request.set_channel(ParseChannelName(enqueue_channel));
       if (priority_option->count() > 0) {
         enqueue_request.set_priority(priority);
-        enqueue_request.set_has_priority(true);
       }
       for (const std::string& r : requirements) {
         auto [skill, level] = ParsePair(r, "--skill");

@@ -94,7 +94,7 @@ absl::StatusOr<core::EnqueueRequest> FromProto(const v1::EnqueueContactRequest& 
   out.contact_id = request.contact_id();
   out.queue = request.queue();
   out.channel = *channel;
-  if (request.has_priority() || request.priority() != 0) out.priority = request.priority();
+  if (request.has_priority()) out.priority = request.priority();
   for (const v1::SkillRequirement& r : request.requirements()) {
     out.requirements.push_back({r.skill(), r.min_level()});
   }
@@ -160,8 +160,7 @@ void ToProto(const core::ContactStatus& in, v1::ContactStatus* out) {
   out->set_queue(in.queue);
   out->set_state(ToProto(in.state));
   out->set_position(in.position);
-  out->set_ewt_known(in.ewt.has_value());
-  out->set_ewt_seconds(in.ewt.has_value() ? Seconds(*in.ewt) : 0);
+  if (in.ewt.has_value()) out->set_ewt_seconds(Seconds(*in.ewt));
   out->set_agent_id(in.agent_id);
   out->set_waited_seconds(Seconds(in.waited));
   out->set_channel(ToProto(in.channel));

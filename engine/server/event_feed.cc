@@ -15,8 +15,8 @@ namespace {
 // EWT counts in whole seconds.
 std::string NoticeableKey(const v1::ContactStatus& s) {
   return absl::StrFormat("%d|%s|%d|%d|%.0f|%s|%d|%d|%d", s.state(), s.queue(), s.position(),
-                         s.ewt_known(), s.ewt_seconds(), s.agent_id(), s.channel(), s.priority(),
-                         s.expansion_step());
+                         s.has_ewt_seconds(), s.ewt_seconds(), s.agent_id(), s.channel(),
+                         s.priority(), s.expansion_step());
 }
 
 bool IsFinal(v1::ContactState s) {

@@ -374,6 +374,35 @@ TEST_CASE("concurrent gateways and desktops: every call answered, events gap-fre
   CHECK(gap_free.load());
 }
 
+TEST_CASE("priority is optional; a higher one waits ahead; EWT is absent with no agents",
+          "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  v1::ContactStatus normal;
+  REQUIRE(api.Enqueue("normal", v1::VOICE, &normal).ok());
+  CHECK(normal.priority() == 0);
+  CHECK_FALSE(normal.has_ewt_seconds());
+  v1::EnqueueContactRequest urgent;
+  urgent.set_contact_id("urgent");
+  urgent.set_queue("general");
+  urgent.set_channel(v1::VOICE);
+  urgent.set_priority(7);
+  v1::ContactStatus status;
+  REQUIRE(api.Enqueue(urgent, &status).ok());
+  CHECK(status.priority() == 7);
+  CHECK(status.position() == 1);
+  REQUIRE(api.GetContact("normal", &status).ok());
+  CHECK(status.position() == 2);
+  // Once an agent who can serve them is ready, EWT is known (the agent takes "urgent").
+  REQUIRE(api.Login("psr-1").ok());
+  REQUIRE(api.SetState("psr-1", v1::READY).ok());
+  REQUIRE(api.GetContact("urgent", &status).ok());
+  CHECK(status.state() == v1::OFFERED);
+  REQUIRE(api.GetContact("normal", &status).ok());
+  CHECK(status.position() == 1);
+  CHECK(status.has_ewt_seconds());
+}
+
 TEST_CASE("a waiting caller can ask for a callback", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
