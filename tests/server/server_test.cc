@@ -158,7 +158,7 @@ bool ReadUntil(grpc::ClientReader<Msg>* reader, Msg* msg, Match match) {
   return false;
 }
 
-TEST_CASE("a call flows from enqueue to answered, with the offer on WatchOffers", "[server]") {
+TEST_CASE("a call flows from enqueue to answered with the offer on WatchOffers", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
 
@@ -230,7 +230,7 @@ TEST_CASE("a call flows from enqueue to answered, with the offer on WatchOffers"
   watch.TryCancel();
 }
 
-TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[server]") {
+TEST_CASE("offers are withdrawn and rejected and supervisors force states", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
   REQUIRE(api.Login("psr-1").ok());
@@ -284,7 +284,7 @@ TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[serve
   watch.TryCancel();
 }
 
-TEST_CASE("concurrent gateways and desktops: every call answered, events gap-free", "[server]") {
+TEST_CASE("concurrent gateways and desktops: every call answered and events gap-free", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
   constexpr int kAgents = 4;
@@ -374,7 +374,7 @@ TEST_CASE("concurrent gateways and desktops: every call answered, events gap-fre
   CHECK(gap_free.load());
 }
 
-TEST_CASE("priority is optional; a higher one waits ahead; EWT is absent with no agents",
+TEST_CASE("priority is optional and a higher one waits ahead and EWT needs a ready agent",
           "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
