@@ -1,6 +1,7 @@
 #include "engine/core/config.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -24,20 +25,20 @@ bool IsValidName(absl::string_view name) {
   });
 }
 
-absl::Status CheckRequirements(absl::string_view where,
+absl::Status CheckRequirements(absl::string_view where, absl::string_view field,
                                const std::vector<SkillRequirement>& requirements,
                                const absl::flat_hash_set<std::string>& skills) {
   absl::flat_hash_set<absl::string_view> seen;
   for (const SkillRequirement& r : requirements) {
     if (!skills.contains(r.skill)) {
-      return Invalid(where, absl::StrCat("unknown skill '", r.skill, "'"));
+      return Invalid(where, absl::StrCat(field, ": unknown skill '", r.skill, "'"));
     }
     if (r.min_level < kMinSkillLevel || r.min_level > kMaxSkillLevel) {
-      return Invalid(where, absl::StrCat("skill '", r.skill, "' level ", r.min_level,
+      return Invalid(where, absl::StrCat(field, ": skill '", r.skill, "' level ", r.min_level,
                                          " is outside 1-10"));
     }
     if (!seen.insert(r.skill).second) {
-      return Invalid(where, absl::StrCat("skill '", r.skill, "' is required twice"));
+      return Invalid(where, absl::StrCat(field, ": skill '", r.skill, "' is required twice"));
     }
   }
   return absl::OkStatus();
@@ -62,7 +63,7 @@ absl::Status CheckQueue(const QueueConfig& q, const EngineConfig& config,
   if (q.aging_per_priority_level <= absl::ZeroDuration()) {
     return Invalid(where, "aging_per_priority_level must be positive");
   }
-  if (absl::Status s = CheckRequirements(where, q.requirements, skills); !s.ok()) return s;
+  if (absl::Status s = CheckRequirements(where, "requirements", q.requirements, skills); !s.ok()) return s;
   absl::Duration previous = absl::ZeroDuration();
   for (size_t i = 0; i < q.expansion.size(); ++i) {
     const ExpansionStep& step = q.expansion[i];
@@ -75,7 +76,7 @@ absl::Status CheckQueue(const QueueConfig& q, const EngineConfig& config,
       return Invalid(step_where, absl::StrCat("min_level_cap ", step.min_level_cap,
                                               " is outside 0-10"));
     }
-    if (absl::Status s = CheckRequirements(step_where, step.also_accept, skills); !s.ok()) {
+    if (absl::Status s = CheckRequirements(step_where, "also_accept", step.also_accept, skills); !s.ok()) {
       return s;
     }
   }
@@ -118,10 +119,113 @@ absl::Status CheckQueue(const QueueConfig& q, const EngineConfig& config,
   if (q.default_handle_time <= absl::ZeroDuration()) {
     return Invalid(where, "default_handle_time must be positive");
   }
+  if (q.callback_offer_ewt < absl::ZeroDuration()) {
+    return Invalid(where, "callback_offer_ewt is negative");
+  }
+  for (const BusinessHours::Interval& i : q.hours.weekly) {
+    if (i.open_minute < 0 || i.open_minute >= 1440 || i.close_minute <= i.open_minute ||
+        i.close_minute > 1440) {
+      return Invalid(where, absl::StrCat("business hours ", i.open_minute, "-", i.close_minute,
+                                         " (minutes after midnight) are not a valid interval"));
+    }
+  }
+  // A target that contacts are moved to must exist, differ, and take their channels.
+  auto check_target = [&](absl::string_view field, const std::string& target,
+                          const std::vector<Channel>& channels) -> absl::Status {
+    auto it = queues.find(target);
+    if (it == queues.end()) {
+      return Invalid(where, absl::StrCat(field, " '", target, "' is not a queue"));
+    }
+    if (target == q.name) return Invalid(where, absl::StrCat(field, " is the queue itself"));
+    for (Channel c : channels) {
+      const auto& takes = it->second->channels;
+      if (std::find(takes.begin(), takes.end(), c) == takes.end()) {
+        return Invalid(where, absl::StrCat(field, " '", target, "' does not take ",
+                                           ChannelName(c), " contacts"));
+      }
+    }
+    return absl::OkStatus();
+  };
+  switch (q.closed_treatment) {
+    case ClosedTreatment::kRefuse:
+      break;
+    case ClosedTreatment::kOverflow:
+      if (q.closed_overflow_queue.empty()) {
+        return Invalid(where, "closed treatment OVERFLOW needs closed_overflow_queue");
+      }
+      if (absl::Status s = check_target("closed_overflow_queue", q.closed_overflow_queue,
+                                        q.channels);
+          !s.ok()) {
+        return s;
+      }
+      break;
+    case ClosedTreatment::kCallback:
+      if (std::find(q.channels.begin(), q.channels.end(), Channel::kCallback) ==
+          q.channels.end()) {
+        return Invalid(where, "closed treatment CALLBACK needs the queue to take CALLBACK");
+      }
+      break;
+  }
+  if (!q.escalation_queue.empty()) {
+    if (absl::Status s = check_target("escalation_queue", q.escalation_queue, q.channels);
+        !s.ok()) {
+      return s;
+    }
+  }
   return absl::OkStatus();
 }
 
+// Returns the first cycle found following `next` (the targets of each queue), as
+// "a -> b -> a", or an empty string.
+std::string FindCycle(
+    const std::vector<QueueConfig>& queues,
+    const std::function<std::vector<std::string>(const QueueConfig&)>& next) {
+  absl::flat_hash_map<std::string, const QueueConfig*> by_name;
+  for (const QueueConfig& q : queues) by_name.emplace(q.name, &q);
+  // Colours: 0 unvisited, 1 on the current path, 2 done.
+  absl::flat_hash_map<std::string, int> colour;
+  std::vector<std::string> path;
+  std::string cycle;
+  std::function<bool(const QueueConfig&)> visit = [&](const QueueConfig& q) {
+    colour[q.name] = 1;
+    path.push_back(q.name);
+    for (const std::string& target : next(q)) {
+      auto it = by_name.find(target);
+      if (it == by_name.end()) continue;
+      if (colour[target] == 1) {
+        auto start = std::find(path.begin(), path.end(), target);
+        std::vector<std::string> loop(start, path.end());
+        loop.push_back(target);
+        cycle = absl::StrJoin(loop, " -> ");
+        return true;
+      }
+      if (colour[target] == 0 && visit(*it->second)) return true;
+    }
+    path.pop_back();
+    colour[q.name] = 2;
+    return false;
+  };
+  for (const QueueConfig& q : queues) {
+    if (colour[q.name] == 0 && visit(q)) return cycle;
+  }
+  return "";
+}
+
 }  // namespace
+
+bool BusinessHours::IsOpen(absl::Time t) const {
+  if (!enabled) return true;
+  const absl::CivilSecond local = absl::ToCivilSecond(t, zone);
+  const absl::CivilDay day(local);
+  if (std::find(holidays.begin(), holidays.end(), day) != holidays.end()) return false;
+  if (weekly.empty()) return true;
+  const absl::Weekday weekday = absl::GetWeekday(day);
+  const int minute = local.hour() * 60 + local.minute();
+  for (const Interval& i : weekly) {
+    if (i.day == weekday && minute >= i.open_minute && minute < i.close_minute) return true;
+  }
+  return false;
+}
 
 absl::Status ValidateConfig(const EngineConfig& config) {
   const Limits& limits = config.limits;
@@ -164,18 +268,32 @@ absl::Status ValidateConfig(const EngineConfig& config) {
   for (const QueueConfig& q : config.queues) {
     if (absl::Status s = CheckQueue(q, config, skills, reasons, queues); !s.ok()) return s;
   }
-  // Overflow chains must end: A -> B -> A would bounce a caller forever.
-  for (const QueueConfig& q : config.queues) {
-    std::vector<absl::string_view> chain = {q.name};
-    const QueueConfig* at = &q;
-    while (!at->overflow_queue.empty()) {
-      chain.push_back(at->overflow_queue);
-      if (at->overflow_queue == q.name) {
-        return Invalid(absl::StrCat("queue '", q.name, "'"),
-                       absl::StrCat("overflow cycle ", absl::StrJoin(chain, " -> ")));
-      }
-      at = queues.at(at->overflow_queue);
-      if (chain.size() > config.queues.size() + 1) break;  // a cycle not through q
+  // Automatic moves (max-wait overflow, closed overflow) must end: A -> B -> A would
+  // bounce a caller forever. Escalation chains must end too.
+  const std::string overflow_cycle = FindCycle(config.queues, [](const QueueConfig& q) {
+    std::vector<std::string> next;
+    if (!q.overflow_queue.empty()) next.push_back(q.overflow_queue);
+    if (q.closed_treatment == ClosedTreatment::kOverflow) next.push_back(q.closed_overflow_queue);
+    return next;
+  });
+  if (!overflow_cycle.empty()) {
+    return Invalid("queues", absl::StrCat("overflow cycle ", overflow_cycle));
+  }
+  const std::string escalation_cycle = FindCycle(config.queues, [](const QueueConfig& q) {
+    return q.escalation_queue.empty() ? std::vector<std::string>{}
+                                      : std::vector<std::string>{q.escalation_queue};
+  });
+  if (!escalation_cycle.empty()) {
+    return Invalid("queues", absl::StrCat("escalation cycle ", escalation_cycle));
+  }
+  for (const auto& [from, to] : config.queue_moves) {
+    if (!queues.contains(to)) {
+      return Invalid("queue_moves", absl::StrCat("moved_to '", to, "' (for removed queue '", from,
+                                                 "') is not a queue"));
+    }
+    if (queues.contains(from)) {
+      return Invalid("queue_moves", absl::StrCat("queue '", from,
+                                                 "' is moved but still exists in the rules"));
     }
   }
   return absl::OkStatus();

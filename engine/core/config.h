@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "engine/core/types.h"
 
@@ -26,6 +27,32 @@ struct ExpansionStep {
   // Each entry is an alternative: an agent with this skill (at its level) may also take
   // the contact, whatever else it has. Used to bring in an overflow group.
   std::vector<SkillRequirement> also_accept;
+};
+
+// When a queue takes contacts, in its own time zone. Not enabled: always open. Enabled
+// with an empty `weekly`: open every day but holidays. Holidays are closed all day. Evaluated with absl::TimeZone, so daylight-saving changes
+// move the opening hours with the local clock. The zone is loaded by the rules loader
+// (reading tzdata is I/O, which the core does not do).
+struct BusinessHours {
+  struct Interval {
+    absl::Weekday day = absl::Weekday::monday;
+    int open_minute = 0;     // minutes after local midnight, [0, 1440)
+    int close_minute = 1440; // (open_minute, 1440]
+  };
+  bool enabled = false;  // false: always open
+  absl::TimeZone zone = absl::UTCTimeZone();
+  std::string zone_name = "UTC";  // for messages and GetRules
+  std::vector<Interval> weekly;
+  std::vector<absl::CivilDay> holidays;
+
+  bool IsOpen(absl::Time t) const;
+};
+
+// What happens to a contact that arrives while its queue is closed.
+enum class ClosedTreatment : uint8_t {
+  kRefuse,    // FAILED_PRECONDITION "queue X is closed"
+  kOverflow,  // enqueue into closed_overflow_queue instead
+  kCallback,  // accept a voice contact as a CALLBACK, placed when agents are free
 };
 
 // A key=value parameter for a routing strategy (for example fallback_after_seconds=30).
@@ -54,7 +81,14 @@ struct QueueConfig {
   // On reject or offer timeout, the agent goes NOT_READY(rona_reason) if set.
   bool rona_sets_not_ready = true;
   std::string rona_reason = std::string(kReasonRona);
-  bool closed = false;  // a closed queue refuses enqueues with FAILED_PRECONDITION
+  bool closed = false;  // closed by hand, whatever the business hours say
+  BusinessHours hours;
+  ClosedTreatment closed_treatment = ClosedTreatment::kRefuse;
+  std::string closed_overflow_queue;  // for ClosedTreatment::kOverflow
+  // Offer a callback to a waiting voice caller once EWT exceeds this (zero: never).
+  absl::Duration callback_offer_ewt = absl::ZeroDuration();
+  // Where Engine::Escalate sends a contact (e.g. complaints -> supervisors); empty: none.
+  std::string escalation_queue;
   // EWT needs a handle time before the queue has answered anything.
   absl::Duration default_handle_time = absl::Seconds(300);
 };
@@ -86,6 +120,9 @@ struct EngineConfig {
   // Window for "recent" statistics (service level over the last 15 minutes, ...).
   absl::Duration stats_window = absl::Minutes(15);
   uint64_t random_seed = 1;
+  // For a rules change (Engine::ApplyConfig): contacts of a queue that the new rules no
+  // longer have move to the named queue. (from, moved_to) pairs.
+  std::vector<std::pair<std::string, std::string>> queue_moves;
 };
 
 // Checks names, ranges, references (overflow targets, skills in requirements) and

@@ -1,7 +1,6 @@
 #include "engine/core/engine.h"
 
 #include <algorithm>
-#include <deque>
 #include <limits>
 #include <queue>
 
@@ -87,6 +86,8 @@ struct QueueRec {
   ReqSet requirements;
   std::vector<CompiledStep> steps;
   uint32_t overflow_target = kNone;
+  uint32_t escalation_target = kNone;
+  uint32_t closed_overflow_target = kNone;
   int64_t aging_us = 1;
   int64_t preferred_wait_us = 0;
   std::array<bool, kChannelCount> takes{};
@@ -122,6 +123,9 @@ struct AgentRec {
   std::array<int, kCapacityPoolCount> used{};
   std::vector<WorkItem> work;
   std::vector<ServedClass> served;
+  // True when heap membership is up to date (RefreshAgent ran after the last change).
+  // While false (an agent mid-change in a command), new classes must not index it.
+  bool indexed = false;
   AgentState shown = AgentState::kLoggedOut;
   std::string shown_reason;
   int64_t state_since_us = 0;
@@ -185,6 +189,8 @@ class Engine::Impl {
       : config_(std::move(config)), clock_(clock), options_(options) {}
 
   absl::Status Init();
+  absl::Status ApplyConfig(EngineConfig config);
+  absl::Status Escalate(absl::string_view contact_id);
 
   absl::Status Enqueue(const EnqueueRequest& r);
   absl::Status Cancel(absl::string_view contact_id, absl::string_view reason);
@@ -215,6 +221,18 @@ class Engine::Impl {
   void CheckInvariants() const;
 
  private:
+  // Everything derived from a config alone; built and checked before it replaces the
+  // rules in force, so a bad rule set changes nothing.
+  struct Rules {
+    EngineConfig config;
+    absl::flat_hash_map<std::string, uint16_t> skill_index;
+    absl::flat_hash_map<std::string, uint32_t> queue_index;
+    std::vector<std::string> reasons;
+    std::vector<QueueRec> queues;
+  };
+  absl::StatusOr<Rules> BuildRules(EngineConfig config) const;
+  void Install(Rules rules);
+
   // ---- time ----
   void Sync();
   void Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token, int aux = 0);
@@ -228,7 +246,13 @@ class Engine::Impl {
   absl::StatusOr<uint32_t> FindLoggedInAgent(absl::string_view id) const;
   absl::StatusOr<uint32_t> FindQueue(absl::string_view name) const;
   absl::Status CheckReason(absl::string_view reason) const;
-  absl::Status CheckQueueHasRoom(const QueueRec& q) const;
+  bool IsOpen(const QueueRec& q) const;  // not closed by hand, within business hours
+  absl::Status CheckOpen(const QueueRec& q) const;
+  absl::Status CheckLength(const QueueRec& q) const;
+  absl::Status CheckQueueHasRoom(const QueueRec& q) const;  // open and below max_length
+  // Where a new contact for `queue` goes while queues are closed: the queue itself, a
+  // closed-overflow target, or the same queue as a CALLBACK. FAILED_PRECONDITION if refused.
+  absl::Status ResolveArrival(uint32_t* queue, Channel* channel) const;
   absl::Status CheckClassRoom(const ContactRec& probe, uint32_t queue, Channel channel);
   absl::Status CheckOfferedTo(const ContactRec& c, uint32_t agent, absl::string_view agent_id,
                               absl::string_view contact_id) const;
@@ -334,7 +358,10 @@ class Engine::Impl {
   std::vector<ContactRec> contacts_;
   std::vector<uint32_t> free_contacts_;
   absl::flat_hash_map<std::string, uint32_t> contact_index_;
-  std::deque<uint32_t> finished_;  // retained ended contacts, oldest first
+  // Retained ended contacts, a ring of max_finished_contacts_retained slots: the oldest
+  // is forgotten when a new one ends. Fixed size, so ending a contact never allocates.
+  std::vector<uint32_t> finished_;
+  size_t finished_next_ = 0;
   int live_contacts_ = 0;
 
   std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers_;
@@ -344,55 +371,81 @@ class Engine::Impl {
 // Set-up
 // ============================================================================
 
-absl::Status Engine::Impl::Init() {
-  if (absl::Status s = ValidateConfig(config_); !s.ok()) return s;
+absl::StatusOr<Engine::Impl::Rules> Engine::Impl::BuildRules(EngineConfig config) const {
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
   const StrategyRegistry& registry =
       options_.registry != nullptr ? *options_.registry : StrategyRegistry::Global();
-  for (size_t i = 0; i < config_.skills.size(); ++i) {
-    skill_index_.emplace(config_.skills[i], static_cast<uint16_t>(i));
+  Rules rules;
+  rules.config = std::move(config);
+  const EngineConfig& c = rules.config;
+  for (size_t i = 0; i < c.skills.size(); ++i) {
+    rules.skill_index.emplace(c.skills[i], static_cast<uint16_t>(i));
   }
-  reasons_ = config_.reason_codes;
+  rules.reasons = c.reason_codes;
   for (absl::string_view builtin : {kReasonLogin, kReasonRona, kReasonForced}) {
-    if (std::find(reasons_.begin(), reasons_.end(), builtin) == reasons_.end()) {
-      reasons_.emplace_back(builtin);
+    if (std::find(rules.reasons.begin(), rules.reasons.end(), builtin) == rules.reasons.end()) {
+      rules.reasons.emplace_back(builtin);
     }
   }
-  queues_.reserve(config_.queues.size());
-  for (size_t i = 0; i < config_.queues.size(); ++i) {
-    const QueueConfig& qc = config_.queues[i];
-    queue_index_.emplace(qc.name, static_cast<uint32_t>(i));
+  for (size_t i = 0; i < c.queues.size(); ++i) {
+    rules.queue_index.emplace(c.queues[i].name, static_cast<uint32_t>(i));
   }
-  for (size_t i = 0; i < config_.queues.size(); ++i) {
-    const QueueConfig& qc = config_.queues[i];
-    QueueRec& q = queues_.emplace_back(config_.stats_window);
+  auto index_of = [&rules](const std::string& name) {
+    return name.empty() ? kNone : rules.queue_index.at(name);
+  };
+  rules.queues.reserve(c.queues.size());
+  for (const QueueConfig& qc : c.queues) {
+    QueueRec& q = rules.queues.emplace_back(c.stats_window);
     q.config = qc;
     // A per-queue seed from the engine's seed and the queue name (FNV-1a), the same on
     // every platform: absl::Hash is seeded per process and would break replays.
-    uint64_t seed = 0xCBF29CE484222325ULL ^ config_.random_seed;
+    uint64_t seed = 0xCBF29CE484222325ULL ^ c.random_seed;
     for (char ch : qc.name) seed = (seed ^ static_cast<uint8_t>(ch)) * 0x100000001B3ULL;
     StrategyContext context{qc.name, &qc.strategy_params, seed};
-    absl::StatusOr<std::unique_ptr<RoutingStrategy>> strategy = registry.Create(qc.strategy, context);
+    absl::StatusOr<std::unique_ptr<RoutingStrategy>> strategy =
+        registry.Create(qc.strategy, context);
     if (!strategy.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("queue '", qc.name, "': ", strategy.status().message()));
+          absl::StrCat("queue '", qc.name, "': strategy: ", strategy.status().message()));
     }
     q.strategy = std::move(*strategy);
     for (const SkillRequirement& r : qc.requirements) {
-      MergeReq(q.requirements, Req{skill_index_.at(r.skill), static_cast<uint8_t>(r.min_level)});
+      MergeReq(q.requirements,
+               Req{rules.skill_index.at(r.skill), static_cast<uint8_t>(r.min_level)});
     }
     for (const ExpansionStep& step : qc.expansion) {
       CompiledStep& cs = q.steps.emplace_back();
       cs.after_us = absl::ToInt64Microseconds(step.after);
       cs.min_level_cap = step.min_level_cap;
       for (const SkillRequirement& r : step.also_accept) {
-        cs.also_accept.push_back(Req{skill_index_.at(r.skill), static_cast<uint8_t>(r.min_level)});
+        cs.also_accept.push_back(
+            Req{rules.skill_index.at(r.skill), static_cast<uint8_t>(r.min_level)});
       }
     }
-    if (!qc.overflow_queue.empty()) q.overflow_target = queue_index_.at(qc.overflow_queue);
+    q.overflow_target = index_of(qc.overflow_queue);
+    q.escalation_target = index_of(qc.escalation_queue);
+    q.closed_overflow_target = qc.closed_treatment == ClosedTreatment::kOverflow
+                                   ? index_of(qc.closed_overflow_queue)
+                                   : kNone;
     q.aging_us = absl::ToInt64Microseconds(qc.aging_per_priority_level);
     q.preferred_wait_us = absl::ToInt64Microseconds(q.strategy->preferred_agent_wait());
     for (Channel ch : qc.channels) q.takes[static_cast<int>(ch)] = true;
   }
+  return rules;
+}
+
+void Engine::Impl::Install(Rules rules) {
+  config_ = std::move(rules.config);
+  skill_index_ = std::move(rules.skill_index);
+  queue_index_ = std::move(rules.queue_index);
+  reasons_ = std::move(rules.reasons);
+  queues_ = std::move(rules.queues);
+}
+
+absl::Status Engine::Impl::Init() {
+  absl::StatusOr<Rules> rules = BuildRules(config_);
+  if (!rules.ok()) return rules.status();
+  Install(std::move(*rules));
   now_us_ = absl::ToUnixMicros(clock_.Now());
   return absl::OkStatus();
 }
@@ -513,10 +566,28 @@ absl::Status Engine::Impl::CheckReason(absl::string_view reason) const {
   return absl::OkStatus();
 }
 
-absl::Status Engine::Impl::CheckQueueHasRoom(const QueueRec& q) const {
+bool Engine::Impl::IsOpen(const QueueRec& q) const {
+  return !q.config.closed && q.config.hours.IsOpen(absl::FromUnixMicros(now_us_));
+}
+
+absl::Status Engine::Impl::CheckOpen(const QueueRec& q) const {
   if (q.config.closed) {
     return absl::FailedPreconditionError(absl::StrCat("queue '", q.config.name, "' is closed"));
   }
+  if (!IsOpen(q)) {
+    return absl::FailedPreconditionError(absl::StrCat("queue '", q.config.name,
+                                                      "' is closed (outside business hours, ",
+                                                      q.config.hours.zone_name, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckQueueHasRoom(const QueueRec& q) const {
+  if (absl::Status s = CheckOpen(q); !s.ok()) return s;
+  return CheckLength(q);
+}
+
+absl::Status Engine::Impl::CheckLength(const QueueRec& q) const {
   if (q.waiting + q.in_offer >= q.config.max_length) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "queue '", q.config.name, "' is full (max_length ", q.config.max_length, ")"));
@@ -613,7 +684,7 @@ uint32_t Engine::Impl::InternClass() {
     agent.served.push_back(ServedClass{id, -1});
     if (agent.ready) ++classes_[id].staffed;
     // The class has no waiting contacts yet, so a free agent simply joins its heap.
-    if (Routable(agent) && HasCapacity(agent, cls.channel)) {
+    if (agent.indexed && Routable(agent) && HasCapacity(agent, cls.channel)) {
       JoinHeap(a, static_cast<uint32_t>(agent.served.size() - 1));
     }
   }
@@ -718,14 +789,17 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   if (contact_index_.contains(r.contact_id)) {
     return absl::AlreadyExistsError(absl::StrCat("contact '", r.contact_id, "' already exists"));
   }
-  if (absl::Status s = CheckQueueHasRoom(q); !s.ok()) return s;
+  uint32_t target = *queue;
+  Channel channel = r.channel;
+  if (absl::Status s = ResolveArrival(&target, &channel); !s.ok()) return s;
+  if (absl::Status s = CheckLength(queues_[target]); !s.ok()) return s;
   if (live_contacts_ >= limits.max_contacts) {
     return absl::ResourceExhaustedError(absl::StrCat("the engine holds its maximum of ",
                                                      limits.max_contacts, " contacts"));
   }
   probe.preferred_agent = r.preferred_agent_id;
   probe.preferred_active = true;
-  if (absl::Status s = CheckClassRoom(probe, *queue, r.channel); !s.ok()) return s;
+  if (absl::Status s = CheckClassRoom(probe, target, channel); !s.ok()) return s;
 
   // Valid: from here on nothing fails.
   uint32_t slot;
@@ -740,7 +814,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c = ContactRec{};
   c.in_use = true;
   c.id = r.contact_id;
-  c.channel = r.channel;
+  c.channel = channel;
   c.priority = priority;
   c.own = probe.own;
   c.language = probe.language;
@@ -750,11 +824,32 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.arrival_us = now_us_;
   contact_index_.emplace(c.id, slot);
   ++live_contacts_;
-  EnterQueue(c, *queue, now_us_);
+  EnterQueue(c, target, now_us_);
   Event e = ContactEvent(EventType::kContactQueued, c);
   Emit(e);
   Route(slot);
   return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ResolveArrival(uint32_t* queue, Channel* channel) const {
+  // Closed-overflow chains are acyclic (ValidateConfig), so this ends.
+  for (size_t hops = 0; hops <= queues_.size(); ++hops) {
+    const QueueRec& q = queues_[*queue];
+    if (IsOpen(q)) return absl::OkStatus();
+    switch (q.config.closed_treatment) {
+      case ClosedTreatment::kRefuse:
+        return CheckOpen(q);
+      case ClosedTreatment::kOverflow:
+        *queue = q.closed_overflow_target;
+        continue;
+      case ClosedTreatment::kCallback:
+        if (*channel == Channel::kChat) return CheckOpen(q);  // nobody to chat with
+        if (*channel == Channel::kVoice) *channel = Channel::kCallback;
+        return absl::OkStatus();
+    }
+  }
+  ACD_ASSERT(false);  // a closed-overflow cycle slipped through validation
+  return absl::InternalError("closed-overflow cycle");
 }
 
 void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us) {
@@ -878,14 +973,17 @@ void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
   c.attributes.clear();
   c.attributes.shrink_to_fit();
   --live_contacts_;
-  finished_.push_back(slot);
-  while (finished_.size() > static_cast<size_t>(config_.limits.max_finished_contacts_retained)) {
-    const uint32_t old = finished_.front();
-    finished_.pop_front();
-    contact_index_.erase(contacts_[old].id);
-    contacts_[old] = ContactRec{};
-    free_contacts_.push_back(old);
+  const size_t retained = static_cast<size_t>(config_.limits.max_finished_contacts_retained);
+  if (finished_.size() < retained) {
+    finished_.push_back(slot);
+    return;
   }
+  const uint32_t old = finished_[finished_next_];
+  finished_[finished_next_] = slot;
+  finished_next_ = (finished_next_ + 1) % retained;
+  contact_index_.erase(contacts_[old].id);
+  contacts_[old] = ContactRec{};
+  free_contacts_.push_back(old);
 }
 
 absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_view reason) {
@@ -1005,6 +1103,10 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
     ++from.total.transferred_out;
     ++from.window.At(now()).transferred_out;
   }
+  // The agent's freed capacity must not be used before it is refreshed below: out of
+  // every heap until then, or it could take the transferred contact while a better one
+  // that it could now also take waits elsewhere.
+  if (agent != kNone) RemoveFromHeaps(agent);
   const absl::string_view from_name = from.config.name;
   EnterQueue(c, *target, c.arrival_us);
   Event e = ContactEvent(EventType::kContactTransferred, c);
@@ -1016,6 +1118,18 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
     RefreshAgent(agent);
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Escalate(absl::string_view contact_id) {
+  Sync();
+  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
+  if (!slot.ok()) return slot.status();
+  const QueueRec& q = queues_[contacts_[*slot].queue];
+  if (q.escalation_target == kNone) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue '", q.config.name, "' has no escalation_queue"));
+  }
+  return Transfer(contact_id, queues_[q.escalation_target].config.name);
 }
 
 absl::Status Engine::Impl::RequestCallback(absl::string_view contact_id) {
@@ -1113,6 +1227,7 @@ void Engine::Impl::UpdateShown(uint32_t agent) {
 
 void Engine::Impl::RemoveFromHeaps(uint32_t agent) {
   AgentRec& a = agents_[agent];
+  a.indexed = false;
   for (ServedClass& s : a.served) {
     if (s.heap_pos < 0) continue;
     const size_t pos = static_cast<size_t>(s.heap_pos);
@@ -1146,6 +1261,7 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
   for (uint32_t i = 0; i < a.served.size(); ++i) {
     if (HasCapacity(a, classes_[a.served[i].cls].channel)) JoinHeap(agent, i);
   }
+  a.indexed = true;
 }
 
 void Engine::Impl::JoinHeap(uint32_t agent, uint32_t served_index) {
@@ -1284,6 +1400,7 @@ void Engine::Impl::EndConnection(uint32_t agent, uint64_t offer_id) {
 }
 
 void Engine::Impl::RecordHandled(const WorkItem& item) {
+  if (item.queue == kNone) return;  // its queue was removed by a rules change
   QueueRec& q = queues_[item.queue];
   const absl::Duration handle = absl::Microseconds(now_us_ - item.connected_us);
   ++q.total.handled;
@@ -1540,6 +1657,185 @@ absl::Status Engine::Impl::ForceState(absl::string_view agent_id, AgentState sta
   }
 }
 
+
+// ============================================================================
+// Rules changes
+// ============================================================================
+
+absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
+  Sync();
+  absl::StatusOr<Rules> built = BuildRules(std::move(next));
+  if (!built.ok()) return built.status();
+  Rules& rules = *built;
+
+  // Where each old queue's contacts go: the queue of the same name, or the move target.
+  std::vector<uint32_t> queue_map(queues_.size(), kNone);
+  for (uint32_t i = 0; i < queues_.size(); ++i) {
+    const std::string& name = queues_[i].config.name;
+    auto same = rules.queue_index.find(name);
+    if (same != rules.queue_index.end()) {
+      queue_map[i] = same->second;
+      continue;
+    }
+    for (const auto& [from, to] : rules.config.queue_moves) {
+      if (from == name) queue_map[i] = rules.queue_index.at(to);
+    }
+  }
+  // Check every live contact can be placed before changing anything.
+  for (const ContactRec& c : contacts_) {
+    if (!c.in_use || IsFinal(c.state)) continue;
+    const std::string& old_queue = queues_[c.queue].config.name;
+    if (queue_map[c.queue] == kNone) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "queue '", old_queue, "' still has contacts and the new rules neither keep it nor "
+          "move them (add a queue move with moved_to)"));
+    }
+    const QueueRec& target = rules.queues[queue_map[c.queue]];
+    if (!target.takes[static_cast<int>(c.channel)]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "queue '", target.config.name, "' would not take the ", ChannelName(c.channel),
+          " contacts of queue '", old_queue, "'"));
+    }
+    for (const Req& r : c.own) {
+      if (!rules.skill_index.contains(config_.skills[r.skill])) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "skill '", config_.skills[r.skill], "' is required by waiting contacts of queue '",
+            old_queue, "' but the new rules remove it"));
+      }
+    }
+    if (c.language != kNone && !rules.skill_index.contains(config_.skills[c.language])) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "language '", config_.skills[c.language], "' is required by waiting contacts of queue '",
+          old_queue, "' but the new rules remove the skill"));
+    }
+  }
+
+  // Commit. Statistics carry over by queue name.
+  for (uint32_t i = 0; i < queues_.size(); ++i) {
+    auto same = rules.queue_index.find(queues_[i].config.name);
+    if (same == rules.queue_index.end()) continue;
+    QueueRec& to = rules.queues[same->second];
+    to.total = queues_[i].total;
+    if (rules.config.stats_window == config_.stats_window) to.window = queues_[i].window;
+  }
+  auto remap_skill = [&](uint32_t old) -> uint32_t {
+    auto it = rules.skill_index.find(config_.skills[old]);
+    return it == rules.skill_index.end() ? kNone : it->second;
+  };
+  for (AgentRec& a : agents_) {
+    std::vector<Req> skills;
+    for (const Req& r : a.skills) {
+      const uint32_t skill = remap_skill(r.skill);
+      if (skill != kNone) skills.push_back(Req{static_cast<uint16_t>(skill), r.level});
+    }
+    std::sort(skills.begin(), skills.end());
+    a.skills = std::move(skills);
+    a.served.clear();  // the classes are rebuilt below
+    for (WorkItem& w : a.work) w.queue = queue_map[w.queue];
+  }
+  // Ended contacts of a queue that is gone are forgotten; the others keep their records.
+  std::vector<uint32_t> retained;
+  for (size_t k = 0; k < finished_.size(); ++k) {
+    retained.push_back(finished_[(finished_next_ + k) % finished_.size()]);
+  }
+  finished_.clear();
+  finished_next_ = 0;
+  for (uint32_t slot : retained) {
+    ContactRec& c = contacts_[slot];
+    if (queue_map[c.queue] == kNone) {
+      contact_index_.erase(c.id);
+      c = ContactRec{};
+      free_contacts_.push_back(slot);
+    } else {
+      c.queue = queue_map[c.queue];
+      finished_.push_back(slot);
+    }
+  }
+  std::vector<uint32_t> live;
+  for (uint32_t slot = 0; slot < contacts_.size(); ++slot) {
+    ContactRec& c = contacts_[slot];
+    if (!c.in_use || IsFinal(c.state)) continue;
+    ReqSet own;
+    for (const Req& r : c.own) MergeReq(own, Req{static_cast<uint16_t>(remap_skill(r.skill)), r.level});
+    c.own = own;
+    if (c.language != kNone) c.language = remap_skill(c.language);
+    c.heap_pos = -1;
+    live.push_back(slot);
+  }
+  const std::vector<uint32_t> old_queue_of = [&] {
+    std::vector<uint32_t> out;
+    for (uint32_t slot : live) out.push_back(contacts_[slot].queue);
+    return out;
+  }();
+  std::vector<std::string> old_names;
+  for (const QueueRec& q : queues_) old_names.push_back(q.config.name);
+  classes_.clear();
+  class_index_.clear();
+  Install(std::move(rules));
+
+  // Live contacts take their new queue's rules: key, expansion step and timers.
+  for (size_t k = 0; k < live.size(); ++k) {
+    ContactRec& c = contacts_[live[k]];
+    const uint32_t from = old_queue_of[k];
+    c.queue = queue_map[from];
+    QueueRec& q = queues_[c.queue];
+    if (c.state == ContactState::kConnected) continue;
+    const bool moved = q.config.name != old_names[from];
+    if (moved) {
+      c.queue_entry_us = now_us_;
+      c.order_base_us = c.arrival_us;
+      ++q.total.offered;
+      ++q.window.At(now()).offered;
+    }
+    c.queue_epoch = ++epoch_seq_;
+    c.key = c.order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
+    c.step = 0;
+    const int64_t in_queue_us = now_us_ - c.queue_entry_us;
+    while (c.step < q.steps.size() && q.steps[c.step].after_us <= in_queue_us) ++c.step;
+    c.preferred_active = q.preferred_wait_us > 0 && !c.preferred_agent.empty() &&
+                         in_queue_us < q.preferred_wait_us;
+    c.overflow_due = false;
+    if (q.config.max_wait > absl::ZeroDuration()) {
+      Schedule(std::max(now_us_, c.queue_entry_us + absl::ToInt64Microseconds(q.config.max_wait)),
+               TimerKind::kMaxWait, live[k], c.queue_epoch);
+    }
+    ScheduleNextExpansion(c, live[k]);
+    if (c.preferred_active) {
+      Schedule(c.queue_entry_us + q.preferred_wait_us, TimerKind::kPreferredFallback, live[k],
+               c.queue_epoch);
+    }
+  }
+  // Agents learn the classes the new rules give them as contacts re-intern them; each
+  // agent's class list must be complete before any routing, so intern first, route after.
+  for (uint32_t slot : live) {
+    ContactRec& c = contacts_[slot];
+    if (c.state != ContactState::kConnected) c.cls = ClassFor(c);
+  }
+  for (QueueRec& q : queues_) {
+    q.waiting = 0;
+    q.in_offer = 0;
+  }
+  std::vector<uint32_t> waiting;
+  for (uint32_t slot : live) {
+    ContactRec& c = contacts_[slot];
+    if (c.state == ContactState::kOffered) ++queues_[c.queue].in_offer;
+    if (c.state == ContactState::kWaiting) waiting.push_back(slot);
+  }
+  std::sort(waiting.begin(), waiting.end(), [this](uint32_t x, uint32_t y) {
+    return ContactBefore(contacts_[x].key, contacts_[x].seq, contacts_[y].key, contacts_[y].seq);
+  });
+  Event e;
+  e.type = EventType::kRulesApplied;
+  Emit(e);
+  // Free agents joined the heaps of the classes as they were interned; now each waiting
+  // contact, best first, meets the best free agent of its class, as a new arrival would.
+  for (uint32_t slot : waiting) Route(slot);
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    if (agents_[a].logged_in) RefreshAgent(a);  // fresh ranks under the new strategies
+  }
+  return absl::OkStatus();
+}
+
 // ============================================================================
 // Events
 // ============================================================================
@@ -1596,6 +1892,10 @@ absl::StatusOr<ContactStatus> Engine::Impl::GetContact(absl::string_view contact
       const absl::Duration aht = window.handled > 0 ? window.aht() : q.config.default_handle_time;
       out.ewt = aht * out.position / staffed;
     }
+    out.callback_offered = c.channel == Channel::kVoice &&
+                           q.takes[static_cast<int>(Channel::kCallback)] &&
+                           q.config.callback_offer_ewt > absl::ZeroDuration() &&
+                           (!out.ewt.has_value() || *out.ewt > q.config.callback_offer_ewt);
   }
   return out;
 }
@@ -1619,7 +1919,7 @@ absl::StatusOr<AgentStatus> Engine::Impl::GetAgent(absl::string_view agent_id) c
   for (const WorkItem& w : a.work) {
     WorkItemStatus ws;
     if (w.contact != kNone) ws.contact_id = contacts_[w.contact].id;
-    ws.queue = queues_[w.queue].config.name;
+    if (w.queue != kNone) ws.queue = queues_[w.queue].config.name;
     ws.channel = w.channel;
     ws.phase = w.phase;
     if (w.deadline_us != kNever) ws.deadline = absl::FromUnixMicros(w.deadline_us);
@@ -1665,7 +1965,7 @@ EngineSnapshot Engine::Impl::Snapshot() const {
     qs.total = q.total;
     qs.service_level_threshold = q.config.service_level_threshold;
     qs.service_level_target = q.config.service_level_target;
-    qs.closed = q.config.closed;
+    qs.closed = !IsOpen(q);
     int64_t oldest = now_us;
     for (uint32_t cls : q.classes) {
       for (const ContactEntry& e : classes_[cls].waiting) {
@@ -1729,6 +2029,7 @@ void Engine::Impl::CheckInvariants() const {
     for (int p = 0; p < kCapacityPoolCount; ++p) ACD_ASSERT(a.used[p] <= a.capacity[p]);
     if (a.used[static_cast<int>(CapacityPool::kVoice)] > 0) ACD_ASSERT(a.work.size() == 1);
     // Heap membership is exact: routable, serving and with room.
+    if (Routable(a)) ACD_ASSERT(a.indexed);
     for (uint32_t i = 0; i < a.served.size(); ++i) {
       const ServedClass& s = a.served[i];
       const RequirementClass& cls = classes_[s.cls];
@@ -1847,6 +2148,10 @@ absl::Status Engine::Transfer(absl::string_view id, absl::string_view queue) {
   return impl_->Transfer(id, queue);
 }
 absl::Status Engine::RequestCallback(absl::string_view id) { return impl_->RequestCallback(id); }
+absl::Status Engine::Escalate(absl::string_view id) { return impl_->Escalate(id); }
+absl::Status Engine::ApplyConfig(EngineConfig config) {
+  return impl_->ApplyConfig(std::move(config));
+}
 absl::Status Engine::Login(const LoginRequest& r) { return impl_->Login(r); }
 absl::Status Engine::Logout(absl::string_view id) { return impl_->Logout(id); }
 absl::Status Engine::SetReady(absl::string_view id) { return impl_->SetReady(id); }

@@ -88,6 +88,9 @@ struct ContactStatus {
   int priority = 0;
   int position = 0;  // 1-based while WAITING, else 0
   std::optional<absl::Duration> ewt;  // while WAITING and some agent can serve it
+  // A waiting voice caller may be offered a callback: the queue takes CALLBACK contacts,
+  // has a callback_offer_ewt, and the EWT exceeds it (or is unknown).
+  bool callback_offered = false;
   std::string agent_id;  // while OFFERED or CONNECTED
   absl::Duration waited;  // since first arrival, until answered or ended
   int expansion_step = 0;
@@ -127,7 +130,7 @@ struct QueueStatus {
   double service_level_target = 0;
   // Agents who can serve the queue's own requirements on one of its channels, by state.
   std::array<int, 6> agents_by_state{};  // indexed by AgentState
-  bool closed = false;
+  bool closed = false;  // closed now, by hand or by business hours
 };
 
 struct EngineSnapshot {
@@ -172,6 +175,8 @@ class Engine {
   [[nodiscard]] absl::Status Transfer(absl::string_view contact_id, absl::string_view queue);
   // A waiting voice contact becomes a CALLBACK contact in the same queue, keeping its place.
   [[nodiscard]] absl::Status RequestCallback(absl::string_view contact_id);
+  // Transfers a contact to its queue's escalation_queue (FAILED_PRECONDITION if none).
+  [[nodiscard]] absl::Status Escalate(absl::string_view contact_id);
 
   // ---- Agents ----
   // A logged-in agent starts NOT_READY(LOGIN).
@@ -192,6 +197,16 @@ class Engine {
   // Supervisor: READY, NOT_READY(reason; default SUPERVISOR) or LOGGED_OUT.
   [[nodiscard]] absl::Status ForceState(absl::string_view agent_id, AgentState state,
                                         absl::string_view reason);
+
+  // ---- Rules ----
+  // Replaces the rules in force, atomically between two commands. Every live contact
+  // keeps its place and wait: waiting contacts are re-routed under the new rules in
+  // their order, offers and connections go on. Contacts of a queue the new rules drop
+  // move to the queue named in config.queue_moves. Refused, changing nothing, with
+  // INVALID_ARGUMENT (the config is invalid) or FAILED_PRECONDITION (a dropped queue
+  // still has contacts and no move, a contact needs a dropped skill, or a moved contact's
+  // channel is not taken by its new queue). Queue statistics carry over by queue name.
+  [[nodiscard]] absl::Status ApplyConfig(EngineConfig config);
 
   // ---- Time ----
   // Fires every timer due at the clock's current reading, in (deadline, creation) order.

@@ -32,6 +32,8 @@ absl::string_view EventTypeName(EventType t) {
       return "CONTACT_EXPANDED";
     case EventType::kAgentStateChanged:
       return "AGENT_STATE_CHANGED";
+    case EventType::kRulesApplied:
+      return "RULES_APPLIED";
   }
   return "?";
 }

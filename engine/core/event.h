@@ -31,8 +31,9 @@ enum class EventType : uint8_t {
   kContactCallbackRequested, // contact_id, queue, channel (now CALLBACK)
   kContactExpanded,          // contact_id, queue, step (skill expansion step reached)
   kAgentStateChanged,        // agent_id, agent_state, reason
+  kRulesApplied,             // a new rule set is in force (Engine::ApplyConfig)
 };
-inline constexpr int kEventTypeCount = 13;
+inline constexpr int kEventTypeCount = 14;
 
 absl::string_view EventTypeName(EventType t);  // "CONTACT_QUEUED", ...
 

@@ -1,5 +1,5 @@
 // Property test: many seeds x 100,000 random commands, good and bad, against a small
-// call center. After every command the engine's full invariants are checked by brute
+// call center whose rules also change under load. After every command the engine's full invariants are checked by brute
 // force (Engine::CheckInvariants), every offer is checked to be the best choice
 // (EngineOptions::paranoid), and:
 //  - a rejected command emits nothing and leaves the snapshot unchanged;
@@ -208,6 +208,15 @@ class PropertyRun {
         return rng_.Uniform(2) == 0 ? e.RequestCallback(SomeContact())
                                     : e.Transfer(SomeContact(), kQueues[rng_.Uniform(4)]);
       case 14:
+        if (rng_.Uniform(40) == 0) {
+          // A rules change: new strategies and timings, sometimes without queue q3.
+          EngineConfig next = PropertyConfig(rng_);
+          if (rng_.Uniform(2) == 0) {
+            next.queues.pop_back();
+            if (rng_.Uniform(3) != 0) next.queue_moves = {{"q3", "q2"}};
+          }
+          return e.ApplyConfig(next);
+        }
         return e.ForceState(SomeAgent(), static_cast<AgentState>(rng_.Uniform(6)),
                             rng_.Uniform(2) == 0 ? "" : "LUNCH");
       default:
@@ -234,6 +243,10 @@ class PropertyRun {
       REQUIRE(ev.sequence == ++last_sequence_);
       ++type_counts_[static_cast<int>(ev.type)];
       switch (ev.type) {
+        case EventType::kContactQueued:
+          // An id may be reused once the engine forgot the ended contact that had it.
+          ended_.erase(ev.contact_id);
+          break;
         case EventType::kContactOffered:
           REQUIRE(!ended_.contains(ev.contact_id));
           ++offers_;

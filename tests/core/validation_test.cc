@@ -140,10 +140,10 @@ TEST_CASE("config validation names the queue and field") {
 
   EngineConfig c = base;
   c.queues[0].requirements = {{"zz", 1}};
-  CHECK(error(c) == "queue 'q': unknown skill 'zz'");
+  CHECK(error(c) == "queue 'q': requirements: unknown skill 'zz'");
   c = base;
   c.queues[0].requirements = {{"a", 11}};
-  CHECK(error(c) == "queue 'q': skill 'a' level 11 is outside 1-10");
+  CHECK(error(c) == "queue 'q': requirements: skill 'a' level 11 is outside 1-10");
   c = base;
   c.queues.push_back(c.queues[0]);
   CHECK(error(c) == "queues: duplicate queue 'q'");
@@ -178,7 +178,7 @@ TEST_CASE("config validation names the queue and field") {
   b.max_wait = absl::Seconds(60);
   b.overflow_queue = "a";
   c = TestConfig({a, b});
-  CHECK(error(c) == "queue 'a': overflow cycle a -> b -> a");
+  CHECK(error(c) == "queues: overflow cycle a -> b -> a");
   b.overflow_queue = "";
   b.channels = {Channel::kChat};
   c = TestConfig({a, b});

@@ -1,0 +1,228 @@
+// Core benchmarks (issue 7, part 1): full decision cycles through acd::core::Engine at
+// three scales, with per-decision latency percentiles and measured memory.
+//
+// A cycle: a busy agent completes its contact; freed, it takes the best waiting contact
+// it can serve (the decision: an offer); it accepts; a new contact arrives and waits.
+// So every cycle routes one contact through enqueue -> wait -> offer -> accept ->
+// complete, and the waiting backlog stays constant. The latency recorded per decision is
+// that of the Complete command that made it (steady_clock around the call).
+//
+//   BM_OneQueue/agents:100           scale 1: one queue, one skill, 100 agents
+//   BM_Skills/agents/skills/waiting  scale 2: 1,000 skills, 10,000 agents, 100,000 waiting
+//   BM_Memory/agents/waiting         scale 3: 100,000 agents, 1,000,000 waiting (memory)
+#include <malloc.h>
+
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "absl/strings/str_cat.h"
+#include "benchmarks/latency_histogram.h"
+#include "engine/core/clock.h"
+#include "engine/core/engine.h"
+#include "engine/core/random.h"
+
+namespace acd::bench {
+namespace {
+
+using core::Channel;
+using core::Engine;
+
+uint32_t Number(absl::string_view id) {  // "a123" -> 123, "c77" -> 77
+  uint32_t n = 0;
+  std::from_chars(id.data() + 1, id.data() + id.size(), n);
+  return n;
+}
+
+// Remembers the contact last offered to each agent, without allocating.
+class OfferSink final : public core::EventSink {
+ public:
+  explicit OfferSink(size_t agents) : offered_(agents, UINT32_MAX) {}
+  void OnEvent(const core::Event& e) override {
+    if (e.type == core::EventType::kContactOffered) {
+      offered_[Number(e.agent_id)] = Number(e.contact_id);
+      ++offers_;
+    }
+  }
+  uint32_t offered(uint32_t agent) const { return offered_[agent]; }
+  uint64_t offers() const { return offers_; }
+
+ private:
+  std::vector<uint32_t> offered_;
+  uint64_t offers_ = 0;
+};
+
+// Zipf-like skill popularity: a few skills (scheduling, billing) are common, most rare.
+class SkillMix {
+ public:
+  explicit SkillMix(int skills) {
+    double sum = 0;
+    for (int i = 0; i < skills; ++i) cdf_.push_back(sum += 1.0 / (i + 1));
+    for (double& c : cdf_) c /= sum;
+  }
+  int Draw(core::Random& rng) const {
+    const double u = rng.NextDouble();
+    return static_cast<int>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  }
+  // `count` distinct skills.
+  std::vector<int> DrawSet(core::Random& rng, int count) const {
+    std::vector<int> out;
+    while (static_cast<int>(out.size()) < count) {
+      const int s = Draw(rng);
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<double> cdf_;
+};
+
+size_t HeapBytes() { return mallinfo2().uordblks; }
+
+struct Center {
+  Center(int agents, int skills, int waiting, uint64_t seed) : sink(agents), mix(skills) {
+    core::EngineConfig config;
+    for (int s = 0; s < skills; ++s) config.skills.push_back(absl::StrCat("s", s));
+    core::QueueConfig q;
+    q.name = "q";
+    q.max_length = waiting + agents + 1000;
+    q.offer_timeout = absl::Hours(24);  // agents answer at once; no RONA in a benchmark
+    config.queues = {q};
+    config.limits.max_contacts = waiting + agents + 1000;
+    config.limits.max_agents = agents;
+    config.limits.max_requirement_classes = 2'000'000;
+    config.limits.max_finished_contacts_retained = 64;
+    core::EngineOptions options;
+    options.sink = &sink;
+    engine = std::move(*Engine::Create(config, clock, options));
+    core::Random rng(seed);
+    this->skills = skills;
+    const size_t before_agents = HeapBytes();
+    for (int a = 0; a < agents; ++a) {
+      core::LoginRequest r;
+      r.agent_id = absl::StrCat("a", a);
+      const int count = skills == 1 ? 1 : 3 + static_cast<int>(rng.Uniform(6));  // 3..8
+      for (int s : mix.DrawSet(rng, std::min(count, skills))) {
+        r.skills.push_back({absl::StrCat("s", s), 1 + static_cast<int>(rng.Uniform(10))});
+      }
+      (void)engine->Login(r);
+      (void)engine->SetReady(r.agent_id);
+    }
+    bytes_per_agent = static_cast<double>(HeapBytes() - before_agents) / agents;
+    // Fill every agent with a connected contact, then build the waiting backlog.
+    for (int a = 0; a < agents; ++a) {
+      Enqueue(rng, /*any=*/true, a);
+    }
+    for (int a = 0; a < agents; ++a) {
+      const uint32_t c = sink.offered(a);
+      if (c != UINT32_MAX) (void)engine->Accept(absl::StrCat("a", a), absl::StrCat("c", c));
+    }
+    const size_t before_contacts = HeapBytes();
+    for (int i = 0; i < waiting; ++i) Enqueue(rng, /*any=*/false, 0);
+    bytes_per_waiting = static_cast<double>(HeapBytes() - before_contacts) / waiting;
+    this->rng = std::make_unique<core::Random>(seed + 1);
+  }
+
+  // A contact needing 1-3 skills of the mix at levels 1-3 (or, with `any`, exactly one
+  // skill of agent `for_agent`'s first skill, so it surely connects).
+  void Enqueue(core::Random& r, bool any, int for_agent) {
+    core::EnqueueRequest request;
+    request.contact_id = absl::StrCat("c", next_contact++);
+    request.queue = "q";
+    if (any) {
+      auto agent = engine->GetAgent(absl::StrCat("a", for_agent));
+      request.requirements = {{agent->skills.front().skill, 1}};
+    } else {
+      const int count = skills == 1 ? 1 : 1 + static_cast<int>(r.Uniform(3));
+      for (int s : mix.DrawSet(r, count)) {
+        request.requirements.push_back({absl::StrCat("s", s), 1 + static_cast<int>(r.Uniform(3))});
+      }
+    }
+    (void)engine->Enqueue(request);
+  }
+
+  core::FakeClock clock;
+  OfferSink sink;
+  SkillMix mix;
+  int skills = 1;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<core::Random> rng;
+  uint64_t next_contact = 0;
+  double bytes_per_agent = 0;
+  double bytes_per_waiting = 0;
+};
+
+void RunCycles(benchmark::State& state, Center& center, int agents) {
+  LatencyHistogram histogram;
+  std::vector<std::string> agent_ids, contact_ids;
+  for (int a = 0; a < agents; ++a) agent_ids.push_back(absl::StrCat("a", a));
+  uint32_t agent = 0;
+  const uint64_t offers_before = center.sink.offers();
+  std::string contact;
+  for (auto _ : state) {
+    agent = (agent + 1) % agents;
+    const uint32_t c = center.sink.offered(agent);
+    if (c == UINT32_MAX) continue;
+    contact = absl::StrCat("c", c);
+    const auto start = std::chrono::steady_clock::now();
+    const absl::Status completed = center.engine->Complete(agent_ids[agent], contact);
+    const auto end = std::chrono::steady_clock::now();
+    histogram.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    if (!completed.ok()) continue;
+    const uint32_t next = center.sink.offered(agent);
+    if (next != c) (void)center.engine->Accept(agent_ids[agent], absl::StrCat("c", next));
+    state.PauseTiming();
+    center.Enqueue(*center.rng, false, 0);
+    state.ResumeTiming();
+  }
+  const double decisions = static_cast<double>(center.sink.offers() - offers_before);
+  state.counters["decisions_per_s"] = benchmark::Counter(decisions, benchmark::Counter::kIsRate);
+  state.counters["p50_ns"] = static_cast<double>(histogram.Quantile(0.50));
+  state.counters["p99_ns"] = static_cast<double>(histogram.Quantile(0.99));
+  state.counters["p999_ns"] = static_cast<double>(histogram.Quantile(0.999));
+  state.counters["bytes_per_agent"] = center.bytes_per_agent;
+  state.counters["bytes_per_waiting_contact"] = center.bytes_per_waiting;
+}
+
+void BM_OneQueue(benchmark::State& state) {
+  const int agents = static_cast<int>(state.range(0));
+  Center center(agents, 1, agents, 1);
+  RunCycles(state, center, agents);
+}
+BENCHMARK(BM_OneQueue)->ArgName("agents")->Arg(100)->Unit(benchmark::kNanosecond);
+
+void BM_Skills(benchmark::State& state) {
+  const int agents = static_cast<int>(state.range(0));
+  Center center(agents, static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), 2);
+  RunCycles(state, center, agents);
+}
+BENCHMARK(BM_Skills)
+    ->ArgNames({"agents", "skills", "waiting"})
+    ->Args({10'000, 1'000, 100'000})
+    ->Unit(benchmark::kNanosecond)
+    ->Iterations(200'000);
+
+void BM_Memory(benchmark::State& state) {
+  const int agents = static_cast<int>(state.range(0));
+  const int waiting = static_cast<int>(state.range(1));
+  const size_t before = HeapBytes();
+  Center center(agents, 1, waiting, 3);
+  const double total_mib = static_cast<double>(HeapBytes() - before) / (1 << 20);
+  RunCycles(state, center, agents);
+  state.counters["total_MiB"] = total_mib;
+}
+BENCHMARK(BM_Memory)
+    ->ArgNames({"agents", "waiting"})
+    ->Args({100'000, 1'000'000})
+    ->Unit(benchmark::kNanosecond)
+    ->Iterations(100'000);
+
+}  // namespace
+}  // namespace acd::bench
+
+BENCHMARK_MAIN();
