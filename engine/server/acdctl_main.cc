@@ -8,7 +8,8 @@
 //     agent login ID [--skill S:L]... [--capacity CHANNEL:N]...
 //     agent ready|not-ready|logout|end-wrap-up|watch ID    (not-ready takes --reason)
 //     agent accept|reject|complete ID CONTACT_ID
-//     rules                            the rules in force
+//     rules [show]                     the rules in force
+//     rules check|validate|apply FILE  check locally, validate on the server, put in force
 //     health                           grpc.health.v1 check
 // --json prints API messages as JSON (one object per line for streams).
 #include <google/protobuf/util/json_util.h>
@@ -17,9 +18,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,7 @@
 #include "acd/v1/agent_desk.grpc.pb.h"
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
+#include "routing_rules/rules_loader.h"
 
 namespace {
 
@@ -152,6 +156,34 @@ std::string Wallboard(const acd::v1::Snapshot& s) {
                           AgentStateName(a.state()), a.reason(), a.handled());
   }
   return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure(absl::StrCat("cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `rules check FILE`: the same loader acdd uses, without a server.
+int CheckRulesFile(const std::string& path, const Options& options) {
+  std::vector<acd::rules::RuleProblem> problems;
+  absl::StatusOr<acd::rules::LoadedRules> loaded = acd::rules::LoadRulesFile(path, &problems);
+  if (options.json) {
+    std::cout << absl::StrFormat(R"({"valid":%s,"problems":%d})", loaded.ok() ? "true" : "false",
+                                 problems.size())
+              << std::endl;
+  }
+  if (!loaded.ok() && problems.empty()) std::cerr << loaded.status().ToString() << std::endl;
+  for (const acd::rules::RuleProblem& p : problems) {
+    std::cerr << acd::rules::FormatProblem(path, p) << std::endl;
+  }
+  if (loaded.ok() && !options.json) {
+    std::cout << path << ": valid, version '" << loaded->version << "', "
+              << loaded->config.queues.size() << " queues, " << loaded->checksum << std::endl;
+  }
+  return loaded.ok() ? 0 : 1;
 }
 
 // ---- Commands ----
@@ -318,13 +350,47 @@ class Client {
       std::cout << Json(reply) << std::endl;
       return;
     }
-    std::cout << "rules: " << reply.source() << "\n";
+    std::cout << "rules: " << reply.source();
+    if (!reply.version().empty()) std::cout << "  version '" << reply.version() << "'";
+    if (!reply.checksum().empty()) std::cout << "  " << reply.checksum();
+    std::cout << "\n";
     for (const acd::v1::QueueSummary& q : reply.queues()) {
       std::cout << absl::StrFormat("queue %-20s strategy %-16s SL %.0f%% in %.0fs  wrap-up %.0fs\n",
                                    q.name(), q.strategy(), 100 * q.service_level_target(),
                                    q.service_level_threshold_seconds(), q.wrap_up_seconds());
     }
     std::cout << std::flush;
+  }
+
+  // Admin.ValidateRules (`apply` false) or Admin.ApplyRules with the file's text.
+  int SendRules(const std::string& path, bool apply) {
+    const std::string text = ReadFile(path);
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    if (!apply) {
+      acd::v1::ValidateRulesRequest request;
+      request.set_rules_textproto(text);
+      acd::v1::ValidateRulesResponse reply;
+      Check(admin_->ValidateRules(&context, request, &reply));
+      if (options_.json) {
+        std::cout << Json(reply) << std::endl;
+      } else {
+        for (const acd::v1::RuleProblem& p : reply.problems()) {
+          std::cout << path << ":" << p.line() << ":" << p.column() << ": " << p.message() << "\n";
+        }
+        if (reply.valid()) std::cout << path << ": valid (" << reply.checksum() << ")\n";
+        std::cout << std::flush;
+      }
+      return reply.valid() ? 0 : 1;
+    }
+    acd::v1::ApplyRulesRequest request;
+    request.set_rules_textproto(text);
+    acd::v1::ApplyRulesResponse reply;
+    Check(admin_->ApplyRules(&context, request, &reply));
+    std::cout << (options_.json ? Json(reply)
+                                : absl::StrCat(path, ": in force from event ", reply.sequence()))
+              << std::endl;
+    return 0;
   }
 
   // grpc.health.v1.Health/Check with an empty request; the reply's field 1 is the status.
@@ -415,7 +481,15 @@ int main(int argc, char** argv) {
   agent->add_option("--capacity", capacities, "login: CHANNEL:MAX (repeatable)");
   agent->add_option("--reason", reason, "not-ready reason code (BREAK, LUNCH, ...)");
 
-  app.add_subcommand("rules", "the routing rules in force");
+  std::string rules_action = "show", rules_file;
+  CLI::App* rules = app.add_subcommand(
+      "rules",
+      "show: the rules in force; check FILE: validate locally (no server); validate FILE: "
+      "validate on the server; apply FILE: put FILE in force");
+  rules->add_option("action", rules_action)
+      ->check(CLI::IsMember({"show", "check", "validate", "apply"}))
+      ->capture_default_str();
+  rules->add_option("file", rules_file, "rules file (textproto of acd.v1.RoutingRules)");
   app.add_subcommand("health", "grpc.health.v1 check; exit 0 when SERVING");
   CLI11_PARSE(app, argc, argv);
 
@@ -472,7 +546,17 @@ int main(int argc, char** argv) {
         client.Agent(agent_action, agent_id, offer_contact, reason);
       }
     }
-    if (app.got_subcommand("rules")) client.Rules();
+    if (app.got_subcommand("rules")) {
+      if (rules_action == "show") {
+        client.Rules();
+      } else if (rules_file.empty()) {
+        throw Failure(absl::StrCat("rules ", rules_action, " needs a FILE"));
+      } else if (rules_action == "check") {
+        return CheckRulesFile(rules_file, options);
+      } else {
+        return client.SendRules(rules_file, rules_action == "apply");
+      }
+    }
     if (app.got_subcommand("health")) return client.Health();
   } catch (const Failure& failure) {
     std::cerr << "acdctl: " << failure.what() << std::endl;

@@ -166,6 +166,7 @@ void ToProto(const core::ContactStatus& in, v1::ContactStatus* out) {
   out->set_channel(ToProto(in.channel));
   out->set_priority(in.priority);
   out->set_expansion_step(in.expansion_step);
+  out->set_callback_offered(in.callback_offered);
 }
 
 void ToProto(const core::AgentStatus& in, v1::AgentStatus* out) {

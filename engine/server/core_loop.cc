@@ -12,23 +12,19 @@ namespace acd::server {
 absl::StatusOr<std::unique_ptr<CoreLoop>> CoreLoop::Create(core::EngineConfig config,
                                                            EventFeed::Options feed_options,
                                                            int max_pending_commands) {
-  std::unique_ptr<CoreLoop> loop(
-      new CoreLoop(std::move(config), feed_options, max_pending_commands));
+  std::unique_ptr<CoreLoop> loop(new CoreLoop(config.limits, feed_options, max_pending_commands));
   core::EngineOptions options;
   options.sink = &loop->feed_;
   absl::StatusOr<std::unique_ptr<core::Engine>> engine =
-      core::Engine::Create(loop->config_, loop->clock_, options);
+      core::Engine::Create(std::move(config), loop->clock_, options);
   if (!engine.ok()) return engine.status();
   loop->engine_ = *std::move(engine);
   loop->feed_.set_engine(loop->engine_.get());
   return loop;
 }
 
-CoreLoop::CoreLoop(core::EngineConfig config, EventFeed::Options feed_options,
-                   int max_pending_commands)
-    : config_(std::move(config)),
-      feed_(io_, feed_options),
-      max_pending_commands_(max_pending_commands) {}
+CoreLoop::CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands)
+    : limits_(limits), feed_(io_, feed_options), max_pending_commands_(max_pending_commands) {}
 
 CoreLoop::~CoreLoop() { Stop(); }
 

@@ -3,7 +3,7 @@
 // (Engine::Advance), lets the EventFeed send coalesced updates, and re-arms a steady
 // timer for Engine::NextTimer(). Nothing else touches the engine, so no lock guards it.
 //
-// Thread rules: Post(), io() and config() from any thread; the Engine& and EventFeed&
+// Thread rules: Post(), TryPost(), io() and limits() from any thread; the Engine& and EventFeed&
 // handed to a command are valid only inside it, on the core thread.
 #ifndef ACD_ENGINE_SERVER_CORE_LOOP_H_
 #define ACD_ENGINE_SERVER_CORE_LOOP_H_
@@ -54,16 +54,17 @@ class CoreLoop {
   [[nodiscard]] absl::Status TryPost(Command command);
 
   boost::asio::io_context& io() { return io_; }
-  // The rule set in force (immutable while the server runs).
-  const core::EngineConfig& config() const { return config_; }
+  // The limits the edge checks requests against. Rules files do not set limits, so these
+  // stay those of the first config while rules change.
+  const core::Limits& limits() const { return limits_; }
 
  private:
-  CoreLoop(core::EngineConfig config, EventFeed::Options feed_options, int max_pending_commands);
+  CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands);
   // Core thread: fires due timers, flushes the feed, re-arms the timer.
   void AfterCommand();
   void ArmTimer();
 
-  const core::EngineConfig config_;
+  const core::Limits limits_;
   WallClock clock_;
   boost::asio::io_context io_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

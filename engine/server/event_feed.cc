@@ -14,9 +14,9 @@ namespace {
 // What a WatchContact caller would notice. Waited time always grows, so it is left out;
 // EWT counts in whole seconds.
 std::string NoticeableKey(const v1::ContactStatus& s) {
-  return absl::StrFormat("%d|%s|%d|%d|%.0f|%s|%d|%d|%d", s.state(), s.queue(), s.position(),
+  return absl::StrFormat("%d|%s|%d|%d|%.0f|%s|%d|%d|%d|%d", s.state(), s.queue(), s.position(),
                          s.has_ewt_seconds(), s.ewt_seconds(), s.agent_id(), s.channel(),
-                         s.priority(), s.expansion_step());
+                         s.priority(), s.expansion_step(), s.callback_offered());
 }
 
 bool IsFinal(v1::ContactState s) {

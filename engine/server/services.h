@@ -8,6 +8,8 @@
 #ifndef ACD_ENGINE_SERVER_SERVICES_H_
 #define ACD_ENGINE_SERVER_SERVICES_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "acd/v1/admin.grpc.pb.h"
@@ -15,6 +17,7 @@
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
 #include "engine/server/core_loop.h"
+#include "routing_rules/rules_loader.h"
 
 namespace acd::server {
 
@@ -99,10 +102,26 @@ class SupervisorService final : public v1::Supervisor::CallbackService {
   const size_t stream_buffer_;
 };
 
-// The rules in force. Validate/Apply arrive with the routing-rules work.
+// Where the rules in force came from, for GetRules.
+struct RulesOrigin {
+  std::string source = "built-in default";  // a file path, or "Admin.ApplyRules"
+  std::string version;
+  std::string checksum;
+  std::optional<v1::RoutingRules> rules;  // as written, when loaded from text
+};
+
+// The rules in force: validate, apply (also used for SIGHUP reloads) and describe them.
+// Parsing runs on the calling thread; only Engine::ApplyConfig runs on the core thread.
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(CoreLoop& loop, std::string source) : loop_(loop), source_(std::move(source)) {}
+  AdminService(CoreLoop& loop, RulesOrigin origin) : loop_(loop), origin_(std::move(origin)) {}
+
+  // Any thread. Puts `rules` (from `source`) in force on the core thread and calls `done`
+  // there with the engine's answer and the last event's sequence. Returns UNAVAILABLE
+  // without calling `done` if the core's command queue is full.
+  using AppliedCallback = std::function<void(absl::Status status, uint64_t sequence)>;
+  [[nodiscard]] absl::Status Apply(rules::LoadedRules rules, std::string source,
+                                   AppliedCallback done);
 
   grpc::ServerUnaryReactor* ValidateRules(grpc::CallbackServerContext* context,
                                           const v1::ValidateRulesRequest* request,
@@ -116,7 +135,7 @@ class AdminService final : public v1::Admin::CallbackService {
 
  private:
   CoreLoop& loop_;
-  const std::string source_;
+  RulesOrigin origin_;  // core thread only
 };
 
 }  // namespace acd::server
