@@ -82,7 +82,12 @@ class SkillMix {
   std::vector<double> cdf_;
 };
 
-size_t HeapBytes() { return mallinfo2().uordblks; }
+// Bytes in use from malloc: small chunks plus large (mmap-backed) blocks, where big
+// vectors and hash tables live.
+size_t HeapBytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
 
 struct Center {
   Center(int agents, int skills, int waiting, uint64_t seed) : sink(agents), mix(skills) {

@@ -246,6 +246,12 @@ class Engine::Impl {
   absl::StatusOr<uint32_t> FindLoggedInAgent(absl::string_view id) const;
   absl::StatusOr<uint32_t> FindQueue(absl::string_view name) const;
   absl::Status CheckReason(absl::string_view reason) const;
+  absl::Status CheckPriority(int priority) const;
+  absl::Status CheckNotEnded(const ContactRec& c) const;
+  // An agent that is logged in and a contact, both by id: the common start of the
+  // offer commands.
+  absl::Status FindAgentAndContact(absl::string_view agent_id, absl::string_view contact_id,
+                                   uint32_t* agent, uint32_t* contact) const;
   bool IsOpen(const QueueRec& q) const;  // not closed by hand, within business hours
   absl::Status CheckOpen(const QueueRec& q) const;
   absl::Status CheckLength(const QueueRec& q) const;
@@ -284,6 +290,8 @@ class Engine::Impl {
   bool Routable(const AgentRec& a) const { return a.logged_in && a.ready; }
   bool HasCapacity(const AgentRec& a, Channel channel) const;
   int TotalUsed(const AgentRec& a) const { return a.used[0] + a.used[1] + a.used[2]; }
+  // Occupancy accounting: adds the time since the agent's last accrual to work or idle.
+  static void AccrueInto(const AgentRec& a, int64_t until_us, int64_t* work_us, int64_t* idle_us);
   void Accrue(AgentRec& a);
   void SetPresence(uint32_t agent, bool ready, absl::string_view reason);
   void UpdateShown(uint32_t agent);
@@ -299,6 +307,11 @@ class Engine::Impl {
   void RemoveWork(uint32_t agent, uint64_t offer_id);
   void EndConnection(uint32_t agent, uint64_t offer_id);  // connected -> wrap-up (or gone)
   void RecordHandled(const WorkItem& item);
+  // Adds one to a queue counter, in the totals and in the current window bucket.
+  void Count(QueueRec& q, int64_t QueueCounters::*counter) {
+    ++(q.total.*counter);
+    ++(q.window.At(now()).*counter);
+  }
   void CheckBestChoice(uint32_t agent, uint32_t contact) const;
 
   // ---- events ----
@@ -558,6 +571,36 @@ absl::StatusOr<uint32_t> Engine::Impl::FindQueue(absl::string_view name) const {
   return it->second;
 }
 
+absl::Status Engine::Impl::CheckPriority(int priority) const {
+  const Limits& limits = config_.limits;
+  if (priority < limits.min_priority || priority > limits.max_priority) {
+    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
+                                                   limits.min_priority, ", ",
+                                                   limits.max_priority, "]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckNotEnded(const ContactRec& c) const {
+  if (IsFinal(c.state)) {
+    return absl::FailedPreconditionError(absl::StrCat("contact '", c.id, "' has already ended (",
+                                                      ContactStateName(c.state), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::FindAgentAndContact(absl::string_view agent_id,
+                                               absl::string_view contact_id, uint32_t* agent,
+                                               uint32_t* contact) const {
+  absl::StatusOr<uint32_t> a = FindLoggedInAgent(agent_id);
+  if (!a.ok()) return a.status();
+  absl::StatusOr<uint32_t> c = FindContact(contact_id);
+  if (!c.ok()) return c.status();
+  *agent = *a;
+  *contact = *c;
+  return absl::OkStatus();
+}
+
 absl::Status Engine::Impl::CheckReason(absl::string_view reason) const {
   if (std::find(reasons_.begin(), reasons_.end(), reason) == reasons_.end()) {
     return absl::InvalidArgumentError(absl::StrCat("'", reason.substr(0, 64),
@@ -733,11 +776,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
                                                    ChannelName(r.channel), " contacts"));
   }
   const int priority = r.priority.value_or(q.config.default_priority);
-  if (priority < limits.min_priority || priority > limits.max_priority) {
-    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
-                                                   limits.min_priority, ", ",
-                                                   limits.max_priority, "]"));
-  }
+  if (absl::Status s = CheckPriority(priority); !s.ok()) return s;
   if (r.requirements.size() > static_cast<size_t>(limits.max_requirements_per_contact)) {
     return absl::InvalidArgumentError(absl::StrCat("more than ",
                                                    limits.max_requirements_per_contact,
@@ -865,8 +904,7 @@ void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_
   c.preferred_active = q.preferred_wait_us > 0 && !c.preferred_agent.empty();
   c.order_base_us = order_base_us;
   c.key = order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
-  ++q.total.offered;
-  ++q.window.At(now()).offered;
+  Count(q, &QueueCounters::offered);
   if (q.config.max_wait > absl::ZeroDuration()) {
     Schedule(now_us_ + absl::ToInt64Microseconds(q.config.max_wait), TimerKind::kMaxWait, slot,
              c.queue_epoch);
@@ -942,8 +980,7 @@ void Engine::Impl::Overflow(uint32_t slot) {
   ACD_ASSERT(c.heap_pos == -1);
   const uint32_t from = c.queue;
   QueueRec& origin = queues_[from];
-  ++origin.total.overflowed;
-  ++origin.window.At(now()).overflowed;
+  Count(origin, &QueueCounters::overflowed);
   const uint32_t target = origin.overflow_target;
   if (target != kNone && CheckQueueHasRoom(queues_[target]).ok()) {
     EnterQueue(c, target, c.arrival_us);
@@ -997,11 +1034,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
         "contact '", contact_id, "' is connected to agent '", agents_[c.agent].id,
         "'; the agent completes it"));
   }
-  if (IsFinal(c.state)) {
-    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
-                                                      "' has already ended (",
-                                                      ContactStateName(c.state), ")"));
-  }
+  if (absl::Status s = CheckNotEnded(c); !s.ok()) return s;
   uint32_t agent = kNone;
   QueueRec& q = queues_[c.queue];
   if (c.state == ContactState::kWaiting) {
@@ -1012,8 +1045,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
     RemoveWork(agent, c.offer_id);
     --q.in_offer;
   }
-  ++q.total.abandoned;
-  ++q.window.At(now()).abandoned;
+  Count(q, &QueueCounters::abandoned);
   Event e = ContactEvent(EventType::kContactAbandoned, c);
   e.reason = reason;
   FinishContact(*slot, ContactState::kAbandoned);
@@ -1027,12 +1059,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
 
 absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int priority) {
   Sync();
-  const Limits& limits = config_.limits;
-  if (priority < limits.min_priority || priority > limits.max_priority) {
-    return absl::InvalidArgumentError(absl::StrCat("priority ", priority, " is outside [",
-                                                   limits.min_priority, ", ",
-                                                   limits.max_priority, "]"));
-  }
+  if (absl::Status s = CheckPriority(priority); !s.ok()) return s;
   absl::StatusOr<uint32_t> slot = FindContact(contact_id);
   if (!slot.ok()) return slot.status();
   ContactRec& c = contacts_[*slot];
@@ -1060,11 +1087,7 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
   absl::StatusOr<uint32_t> target = FindQueue(queue);
   if (!target.ok()) return target.status();
   ContactRec& c = contacts_[*slot];
-  if (IsFinal(c.state)) {
-    return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
-                                                      "' has already ended (",
-                                                      ContactStateName(c.state), ")"));
-  }
+  if (absl::Status s = CheckNotEnded(c); !s.ok()) return s;
   if (*target == c.queue) {
     return absl::InvalidArgumentError(absl::StrCat("contact '", contact_id,
                                                    "' is already in queue '", queue, "'"));
@@ -1100,8 +1123,7 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
     EndConnection(agent, c.offer_id);
   }
   if (c.state != ContactState::kConnected) {
-    ++from.total.transferred_out;
-    ++from.window.At(now()).transferred_out;
+    Count(from, &QueueCounters::transferred_out);
   }
   // The agent's freed capacity must not be used before it is refreshed below: out of
   // every heap until then, or it could take the transferred contact while a better one
@@ -1168,18 +1190,24 @@ bool Engine::Impl::HasCapacity(const AgentRec& a, Channel channel) const {
   return a.used[static_cast<int>(CapacityPool::kVoice)] == 0 && a.used[pool] < a.capacity[pool];
 }
 
-void Engine::Impl::Accrue(AgentRec& a) {
-  const int64_t elapsed = now_us_ - a.accrued_at_us;
-  a.accrued_at_us = now_us_;
+void Engine::Impl::AccrueInto(const AgentRec& a, int64_t until_us, int64_t* work_us,
+                              int64_t* idle_us) {
+  const int64_t elapsed = until_us - a.accrued_at_us;
   if (!a.logged_in || elapsed <= 0) return;
+  // Connected contacts and wrap-up are work; a pending offer alone is still idle time.
   const bool working = std::any_of(a.work.begin(), a.work.end(), [](const WorkItem& w) {
     return w.phase != WorkPhase::kOffered;
   });
   if (working) {
-    a.work_us += elapsed;
+    *work_us += elapsed;
   } else if (a.ready) {
-    a.idle_us += elapsed;
+    *idle_us += elapsed;
   }
+}
+
+void Engine::Impl::Accrue(AgentRec& a) {
+  AccrueInto(a, now_us_, &a.work_us, &a.idle_us);
+  a.accrued_at_us = now_us_;
 }
 
 void Engine::Impl::SetPresence(uint32_t agent, bool ready, absl::string_view reason) {
@@ -1551,13 +1579,13 @@ absl::Status Engine::Impl::SetNotReady(absl::string_view agent_id, absl::string_
 
 absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view contact_id) {
   Sync();
-  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
-  if (!agent.ok()) return agent.status();
-  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
-  if (!slot.ok()) return slot.status();
-  ContactRec& c = contacts_[*slot];
-  if (absl::Status s = CheckOfferedTo(c, *agent, agent_id, contact_id); !s.ok()) return s;
-  AgentRec& a = agents_[*agent];
+  uint32_t agent, slot;
+  if (absl::Status s = FindAgentAndContact(agent_id, contact_id, &agent, &slot); !s.ok()) {
+    return s;
+  }
+  ContactRec& c = contacts_[slot];
+  if (absl::Status s = CheckOfferedTo(c, agent, agent_id, contact_id); !s.ok()) return s;
+  AgentRec& a = agents_[agent];
   Accrue(a);
   WorkItem* item = FindWork(a, c.offer_id);
   ACD_ASSERT(item != nullptr);
@@ -1578,45 +1606,45 @@ absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view 
   Event e = ContactEvent(EventType::kContactAccepted, c);
   e.agent_id = a.id;
   Emit(e);
-  UpdateShown(*agent);
+  UpdateShown(agent);
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::Reject(absl::string_view agent_id, absl::string_view contact_id) {
   Sync();
-  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
-  if (!agent.ok()) return agent.status();
-  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
-  if (!slot.ok()) return slot.status();
-  if (absl::Status s = CheckOfferedTo(contacts_[*slot], *agent, agent_id, contact_id); !s.ok()) {
+  uint32_t agent, slot;
+  if (absl::Status s = FindAgentAndContact(agent_id, contact_id, &agent, &slot); !s.ok()) {
     return s;
   }
-  DeclineOffer(*agent, *slot, EventType::kContactRejected, "REJECTED");
+  if (absl::Status s = CheckOfferedTo(contacts_[slot], agent, agent_id, contact_id); !s.ok()) {
+    return s;
+  }
+  DeclineOffer(agent, slot, EventType::kContactRejected, "REJECTED");
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::Complete(absl::string_view agent_id, absl::string_view contact_id) {
   Sync();
-  absl::StatusOr<uint32_t> agent = FindLoggedInAgent(agent_id);
-  if (!agent.ok()) return agent.status();
-  absl::StatusOr<uint32_t> slot = FindContact(contact_id);
-  if (!slot.ok()) return slot.status();
-  ContactRec& c = contacts_[*slot];
-  if (c.state != ContactState::kConnected || c.agent != *agent) {
+  uint32_t agent, slot;
+  if (absl::Status s = FindAgentAndContact(agent_id, contact_id, &agent, &slot); !s.ok()) {
+    return s;
+  }
+  ContactRec& c = contacts_[slot];
+  if (c.state != ContactState::kConnected || c.agent != agent) {
     return absl::FailedPreconditionError(absl::StrCat("contact '", contact_id,
                                                       "' is not connected to agent '", agent_id,
                                                       "' (it is ", ContactStateName(c.state), ")"));
   }
-  AgentRec& a = agents_[*agent];
+  AgentRec& a = agents_[agent];
   Accrue(a);
   ++a.handled;
-  EndConnection(*agent, c.offer_id);
+  EndConnection(agent, c.offer_id);
   Event e = ContactEvent(EventType::kContactCompleted, c);
   e.agent_id = a.id;
-  FinishContact(*slot, ContactState::kCompleted);
+  FinishContact(slot, ContactState::kCompleted);
   Emit(e);
-  UpdateShown(*agent);
-  RefreshAgent(*agent);
+  UpdateShown(agent);
+  RefreshAgent(agent);
   return absl::OkStatus();
 }
 
@@ -1784,8 +1812,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     if (moved) {
       c.queue_entry_us = now_us_;
       c.order_base_us = c.arrival_us;
-      ++q.total.offered;
-      ++q.window.At(now()).offered;
+      Count(q, &QueueCounters::offered);
     }
     c.queue_epoch = ++epoch_seq_;
     c.key = c.order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
@@ -1929,17 +1956,7 @@ absl::StatusOr<AgentStatus> Engine::Impl::GetAgent(absl::string_view agent_id) c
   // Occupancy including the period since the last accrual.
   int64_t work_us = a.work_us;
   int64_t idle_us = a.idle_us;
-  if (a.logged_in) {
-    const int64_t elapsed = QueryNowUs() - a.accrued_at_us;
-    const bool working = std::any_of(a.work.begin(), a.work.end(), [](const WorkItem& w) {
-      return w.phase != WorkPhase::kOffered;
-    });
-    if (working) {
-      work_us += elapsed;
-    } else if (a.ready) {
-      idle_us += elapsed;
-    }
-  }
+  AccrueInto(a, QueryNowUs(), &work_us, &idle_us);
   out.occupancy = work_us + idle_us > 0 ? static_cast<double>(work_us) / (work_us + idle_us) : 0;
   return out;
 }
