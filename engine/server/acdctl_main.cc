@@ -4,7 +4,8 @@
 //     snapshot                         every queue's statistics and every agent
 //     watch [--after N]                live wallboard, refreshed from WatchEvents
 //     enqueue ID [--queue Q] [--channel C] [--priority P] [--skill S:L]... [--attr K=V]...
-//     contact get|cancel|callback|watch ID
+//     contact get|cancel|callback|watch|escalate ID
+//     contact transfer ID --queue Q | contact priority ID --priority P
 //     agent login ID [--skill S:L]... [--capacity CHANNEL:N]...
 //     agent ready|not-ready|logout|end-wrap-up|watch ID    (not-ready takes --reason)
 //     agent accept|reject|complete ID CONTACT_ID
@@ -248,7 +249,8 @@ class Client {
     PrintContact(reply, options_);
   }
 
-  void Contact(const std::string& action, const std::string& id, const std::string& reason) {
+  void Contact(const std::string& action, const std::string& id, const std::string& reason,
+               const std::string& queue, int priority) {
     grpc::ClientContext context;
     acd::v1::ContactStatus reply;
     if (action == "watch") {
@@ -264,6 +266,20 @@ class Client {
       acd::v1::GetContactRequest request;
       request.set_contact_id(id);
       Check(gateway_->GetContact(&context, request, &reply));
+    } else if (action == "transfer") {
+      acd::v1::TransferContactRequest request;
+      request.set_contact_id(id);
+      request.set_queue(queue);
+      Check(gateway_->TransferContact(&context, request, &reply));
+    } else if (action == "escalate") {
+      acd::v1::EscalateContactRequest request;
+      request.set_contact_id(id);
+      Check(gateway_->EscalateContact(&context, request, &reply));
+    } else if (action == "priority") {
+      acd::v1::ChangePriorityRequest request;
+      request.set_contact_id(id);
+      request.set_priority(priority);
+      Check(gateway_->ChangePriority(&context, request, &reply));
     } else if (action == "cancel") {
       acd::v1::CancelContactRequest request;
       request.set_contact_id(id);
@@ -460,13 +476,18 @@ int main(int argc, char** argv) {
   enqueue->add_option("--preferred-agent", preferred);
   enqueue->add_option("--attr", attributes, "attribute KEY=VALUE (repeatable)");
 
-  std::string contact_action, contact_id, cancel_reason = "CALLER_HANGUP";
-  CLI::App* contact = app.add_subcommand("contact", "get, cancel, callback or watch a contact");
+  std::string contact_action, contact_id, cancel_reason = "CALLER_HANGUP", target_queue;
+  int new_priority = 0;
+  CLI::App* contact = app.add_subcommand(
+      "contact", "get, cancel, callback, watch, transfer, escalate or reprioritise a contact");
   contact->add_option("action", contact_action)
       ->required()
-      ->check(CLI::IsMember({"get", "cancel", "callback", "watch"}));
+      ->check(CLI::IsMember(
+          {"get", "cancel", "callback", "watch", "transfer", "escalate", "priority"}));
   contact->add_option("contact_id", contact_id)->required();
   contact->add_option("--reason", cancel_reason, "cancel reason")->capture_default_str();
+  contact->add_option("--queue", target_queue, "transfer: the queue to move to");
+  contact->add_option("--priority", new_priority, "priority: the new priority (0..100)");
 
   std::string agent_action, agent_id, offer_contact, reason;
   std::vector<std::string> skills, capacities;
@@ -519,7 +540,8 @@ int main(int argc, char** argv) {
       }
       client.Enqueue(enqueue_request);
     }
-    if (app.got_subcommand("contact")) client.Contact(contact_action, contact_id, cancel_reason);
+    if (app.got_subcommand("contact"))
+      client.Contact(contact_action, contact_id, cancel_reason, target_queue, new_priority);
     if (app.got_subcommand("agent")) {
       if (agent_action == "login") {
         acd::v1::LoginRequest login;

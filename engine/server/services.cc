@@ -168,6 +168,51 @@ grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerCo
                    });
 }
 
+namespace {
+
+// Runs a contact command and replies with the contact's status after it.
+grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
+                                         absl::string_view method, const std::string& contact_id,
+                                         v1::ContactStatus* response,
+                                         std::function<absl::Status(Engine&)> command) {
+  if (absl::Status s = CheckId(contact_id, "contact_id", loop.limits()); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return RunOnCore(loop, context, absl::StrCat(method, " contact=", contact_id),
+                   [contact_id, response, command = std::move(command)](Engine& engine) {
+                     absl::Status status = command(engine);
+                     if (!status.ok()) return status;
+                     return ReplyContact(engine, contact_id, response);
+                   });
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* GatewayService::TransferContact(grpc::CallbackServerContext* context,
+                                                          const v1::TransferContactRequest* request,
+                                                          v1::ContactStatus* response) {
+  return ContactCommand(loop_, context, "TransferContact", request->contact_id(), response,
+                        [id = request->contact_id(), queue = request->queue()](Engine& engine) {
+                          return engine.Transfer(id, queue);
+                        });
+}
+
+grpc::ServerUnaryReactor* GatewayService::ChangePriority(grpc::CallbackServerContext* context,
+                                                         const v1::ChangePriorityRequest* request,
+                                                         v1::ContactStatus* response) {
+  return ContactCommand(loop_, context, "ChangePriority", request->contact_id(), response,
+                        [id = request->contact_id(), priority = request->priority()](
+                            Engine& engine) { return engine.ChangePriority(id, priority); });
+}
+
+grpc::ServerUnaryReactor* GatewayService::EscalateContact(grpc::CallbackServerContext* context,
+                                                          const v1::EscalateContactRequest* request,
+                                                          v1::ContactStatus* response) {
+  return ContactCommand(
+      loop_, context, "EscalateContact", request->contact_id(), response,
+      [id = request->contact_id()](Engine& engine) { return engine.Escalate(id); });
+}
+
 grpc::ServerWriteReactor<v1::ContactStatus>* GatewayService::WatchContact(
     grpc::CallbackServerContext* context, const v1::WatchContactRequest* request) {
   const std::string client = context->peer();

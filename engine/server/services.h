@@ -41,6 +41,15 @@ class GatewayService final : public v1::Gateway::CallbackService {
   grpc::ServerUnaryReactor* RequestCallback(grpc::CallbackServerContext* context,
                                             const v1::RequestCallbackRequest* request,
                                             v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* TransferContact(grpc::CallbackServerContext* context,
+                                            const v1::TransferContactRequest* request,
+                                            v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* ChangePriority(grpc::CallbackServerContext* context,
+                                           const v1::ChangePriorityRequest* request,
+                                           v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* EscalateContact(grpc::CallbackServerContext* context,
+                                            const v1::EscalateContactRequest* request,
+                                            v1::ContactStatus* response) override;
 
  private:
   CoreLoop& loop_;

@@ -877,6 +877,54 @@ queues { name: "billing" requirements { skill: "general" } })",
   watch.TryCancel();
 }
 
+TEST_CASE("contacts are transferred and escalated and their priority changes", "[server]") {
+  TempFile rules(R"(skills: "general"
+queues { name: "general" requirements { skill: "general" } escalation_queue: "supervisors" }
+queues { name: "supervisors" requirements { skill: "general" } }
+)");
+  AcddProcess acdd({"--rules", rules.path()});
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("c-1").ok());
+  REQUIRE(api.Enqueue("c-2").ok());
+  v1::ContactStatus status;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::ChangePriorityRequest request;
+    request.set_contact_id("c-2");
+    request.set_priority(9);
+    REQUIRE(api.gateway->ChangePriority(&context, request, &status).ok());
+    CHECK(status.priority() == 9);
+    CHECK(status.position() == 1);
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::EscalateContactRequest request;
+    request.set_contact_id("c-1");
+    REQUIRE(api.gateway->EscalateContact(&context, request, &status).ok());
+    CHECK(status.queue() == "supervisors");
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::TransferContactRequest request;
+    request.set_contact_id("c-1");
+    request.set_queue("general");
+    REQUIRE(api.gateway->TransferContact(&context, request, &status).ok());
+    CHECK(status.queue() == "general");
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::TransferContactRequest request;
+    request.set_contact_id("c-1");
+    request.set_queue("nowhere");
+    CHECK(api.gateway->TransferContact(&context, request, &status).error_code() ==
+          StatusCode::NOT_FOUND);
+  }
+}
+
 TEST_CASE("SIGHUP reloads the rules file", "[server]") {
   TempFile rules(R"(skills: "general"
 queues { name: "general" requirements { skill: "general" } })");
