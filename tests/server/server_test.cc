@@ -1,5 +1,6 @@
 // Integration tests: the real acdd on port 0, driven through the generated C++ client.
 // Waiting is always bounded by a gRPC deadline; nothing asserts on timing.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <memory>
 #include <string>
@@ -942,6 +944,46 @@ queues { name: "general" requirements { skill: "general" } })");
   }
   CHECK(queues == 2);
   CHECK(GetRules(api).version() == "two queues");
+}
+
+// Calls a unary (or, with one message each way, a streaming) method with raw bytes.
+grpc::Status CallRaw(std::shared_ptr<grpc::Channel> channel, const std::string& method,
+                     const std::string& body, std::string* reply) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status status = done.get_future().get();
+  std::vector<grpc::Slice> slices;
+  if (status.ok() && response.Dump(&slices).ok()) {
+    for (const grpc::Slice& piece : slices) {
+      reply->append(reinterpret_cast<const char*>(piece.begin()), piece.size());
+    }
+  }
+  return status;
+}
+
+TEST_CASE("health and server reflection are served", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  std::string reply;
+  // grpc.health.v1.HealthCheckRequest{} -> HealthCheckResponse{status: SERVING (1)}.
+  REQUIRE(CallRaw(api.channel, "/grpc.health.v1.Health/Check", "", &reply).ok());
+  CHECK(reply == std::string("\x08\x01", 2));
+  // ServerReflectionRequest{list_services: ""} (field 7) lists our services.
+  reply.clear();
+  REQUIRE(CallRaw(api.channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                  std::string("\x3a\x00", 2), &reply)
+              .ok());
+  for (const char* service : {"acd.v1.Gateway", "acd.v1.AgentDesk", "acd.v1.Supervisor",
+                              "acd.v1.Admin", "grpc.health.v1.Health"}) {
+    CHECK_THAT(reply, Catch::Contains(service));
+  }
 }
 
 TEST_CASE("acdctl drives the server", "[server]") {
