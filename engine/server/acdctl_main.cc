@@ -17,14 +17,17 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -207,37 +210,59 @@ class Client {
     std::cout << (options_.json ? Json(snapshot) + "\n" : Wallboard(snapshot)) << std::flush;
   }
 
-  // Redraws the wallboard from a fresh snapshot when events arrive (at most 4 times a
-  // second); with --json prints every event instead.
+  // Redraws the wallboard from a fresh snapshot when events have arrived, at most 4 times
+  // a second (a reader thread takes the events; this thread draws); with --json prints
+  // every event instead.
   void Watch(uint64_t after) {
     grpc::ClientContext context;
     acd::v1::WatchEventsRequest request;
     request.set_after_sequence(after);
     auto reader = supervisor_->WatchEvents(&context, request);
     acd::v1::Event event;
-    absl::Time last_draw = absl::InfinitePast();
-    while (reader->Read(&event)) {
-      if (options_.json) {
-        std::cout << Json(event) << std::endl;
-        continue;
+    if (options_.json) {
+      while (reader->Read(&event)) std::cout << Json(event) << std::endl;
+      Check(reader->Finish());
+      return;
+    }
+    std::mutex mu;
+    acd::v1::Event last;  // guarded by mu
+    bool fresh = false;   // guarded by mu: events arrived since the last draw
+    std::atomic<bool> ended{false};
+    std::thread events([&] {
+      while (reader->Read(&event)) {
+        std::lock_guard<std::mutex> lock(mu);
+        last = event;
+        fresh = true;
       }
-      if (absl::Now() - last_draw < absl::Milliseconds(250)) continue;
-      last_draw = absl::Now();
-      grpc::ClientContext snap_context;
-      SetDeadline(&snap_context, options_);
+      ended = true;
+    });
+    while (!ended.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      acd::v1::Event shown;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!fresh) continue;
+        fresh = false;
+        shown = last;
+      }
       acd::v1::Snapshot snapshot;
-      if (event.type() == acd::v1::SNAPSHOT) {
-        snapshot = event.snapshot();
+      if (shown.type() == acd::v1::SNAPSHOT) {
+        snapshot = shown.snapshot();
       } else {
-        Check(supervisor_->GetSnapshot(&snap_context, acd::v1::SnapshotRequest(), &snapshot));
+        grpc::ClientContext snap_context;
+        SetDeadline(&snap_context, options_);
+        if (!supervisor_->GetSnapshot(&snap_context, acd::v1::SnapshotRequest(), &snapshot).ok()) {
+          continue;
+        }
       }
       std::cout << "\033[H\033[2J" << Wallboard(snapshot)
-                << absl::StrFormat("\nlast event %d %s %s%s %s\n", event.sequence(),
-                                   acd::v1::EventType_Name(event.type()), event.contact_id(),
-                                   event.agent_id().empty() ? "" : " agent " + event.agent_id(),
-                                   event.queue())
+                << absl::StrFormat("\nlast event %d %s %s%s %s\n", shown.sequence(),
+                                   acd::v1::EventType_Name(shown.type()), shown.contact_id(),
+                                   shown.agent_id().empty() ? "" : " agent " + shown.agent_id(),
+                                   shown.queue())
                 << std::flush;
     }
+    events.join();
     Check(reader->Finish());
   }
 
