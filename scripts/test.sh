@@ -17,6 +17,7 @@ ctest --test-dir build/release --output-on-failure -j "$JOBS" --timeout 600
 # Sanitizers at -O2 (RelWithDebInfo): -O0 makes the property test ten times slower for no
 # extra findings. The release run above does all property seeds; here one seed of the
 # same length runs under ASan + UBSan.
-cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACD_SANITIZE=ON -DACD_CORE_ONLY=ON
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACD_SANITIZE=ON -DACD_CORE_ONLY=ON \
+  -DACD_BUILD_BENCHMARKS=OFF
 cmake --build build/asan -j "$JOBS"
 ACD_PROPERTY_SEEDS=1 ctest --test-dir build/asan --output-on-failure -j "$JOBS" -L core --timeout 900

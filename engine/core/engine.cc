@@ -111,6 +111,16 @@ struct WorkItem {
 struct ServedClass {
   uint32_t cls = 0;
   int32_t heap_pos = -1;  // index in the class's available heap, or -1
+  CapacityPool pool = CapacityPool::kVoice;  // of the class's channel, to skip full pools
+};
+
+// The head of a class's waiting heap, kept apart from the class in a dense array: an
+// agent that frees up compares the heads of every class it serves, and this keeps that
+// scan to one small, cache-friendly read per class.
+struct ClassHead {
+  int64_t key = std::numeric_limits<int64_t>::max();
+  uint64_t seq = 0;
+  bool empty = true;
 };
 
 struct AgentRec {
@@ -276,11 +286,15 @@ class Engine::Impl {
   static int LevelOf(const AgentRec& a, uint16_t skill);
 
   // ---- contacts ----
-  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us);
+  // Puts a contact into `queue` (counted as offered there, timers armed, class set) but
+  // does not route it. `cls`: its class if the caller interned it already.
+  void EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us,
+                  std::optional<uint32_t> cls = std::nullopt);
   void ScheduleNextExpansion(const ContactRec& c, uint32_t slot);
   void Route(uint32_t slot);         // WAITING contact, not in a heap: offer or wait
   void Requeue(uint32_t slot);       // back from a declined offer
   void PushWaiting(uint32_t slot);
+  void UpdateHead(uint32_t cls);  // after the class's waiting heap changed
   void RemoveWaiting(uint32_t slot);
   void Overflow(uint32_t slot);      // WAITING contact, not in a heap
   void FinishContact(uint32_t slot, ContactState final_state);
@@ -358,6 +372,10 @@ class Engine::Impl {
   std::vector<QueueRec> queues_;
 
   std::vector<RequirementClass> classes_;
+  std::vector<ClassHead> heads_;  // parallel to classes_
+  // Logged-in agents holding each skill (by skill id), for finding who serves a new class.
+  std::vector<std::vector<uint32_t>> skill_agents_;
+  std::vector<uint32_t> scratch_agents_;
   absl::flat_hash_map<std::string, uint32_t> class_index_;
   std::vector<ReqSet> scratch_alternatives_;
   std::string scratch_key_;
@@ -453,6 +471,12 @@ void Engine::Impl::Install(Rules rules) {
   queue_index_ = std::move(rules.queue_index);
   reasons_ = std::move(rules.reasons);
   queues_ = std::move(rules.queues);
+  // Agents' skills are already in the new numbering (ApplyConfig remaps them first).
+  skill_agents_.assign(config_.skills.size(), {});
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    if (!agents_[a].logged_in) continue;
+    for (const Req& r : agents_[a].skills) skill_agents_[r.skill].push_back(a);
+  }
 }
 
 absl::Status Engine::Impl::Init() {
@@ -714,17 +738,41 @@ uint32_t Engine::Impl::InternClass() {
   const uint32_t id = static_cast<uint32_t>(classes_.size());
   class_index_.emplace(scratch_key_, id);
   RequirementClass& cls = classes_.emplace_back();
+  heads_.emplace_back();
   cls.queue = scratch_queue_;
   cls.channel = scratch_channel_;
   cls.preferred_agent = std::string(scratch_preferred_);
   cls.alternatives = scratch_alternatives_;
   queues_[cls.queue].classes.push_back(id);
-  // Tell every logged-in agent who can serve the new class about it. O(agents), once per
-  // distinct requirement set.
-  for (uint32_t a = 0; a < agents_.size(); ++a) {
+  // Tell every logged-in agent who can serve the new class about it, once per distinct
+  // requirement set. Only agents holding each alternative's rarest skill can qualify, so
+  // those are the candidates (all agents if an alternative needs no skill), in slot order.
+  std::vector<uint32_t>& candidates = scratch_agents_;
+  candidates.clear();
+  bool everyone = cls.alternatives.empty();
+  for (const ReqSet& alt : cls.alternatives) {
+    if (alt.empty()) {
+      everyone = true;
+      break;
+    }
+    const std::vector<uint32_t>* rarest = nullptr;
+    for (const Req& r : alt) {
+      const std::vector<uint32_t>& holders = skill_agents_[r.skill];
+      if (rarest == nullptr || holders.size() < rarest->size()) rarest = &holders;
+    }
+    candidates.insert(candidates.end(), rarest->begin(), rarest->end());
+  }
+  if (everyone) {
+    candidates.resize(agents_.size());
+    for (uint32_t a = 0; a < agents_.size(); ++a) candidates[a] = a;
+  } else {
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  }
+  for (uint32_t a : candidates) {
     AgentRec& agent = agents_[a];
     if (!agent.logged_in || !Eligible(agent, classes_[id])) continue;
-    agent.served.push_back(ServedClass{id, -1});
+    agent.served.push_back(ServedClass{id, -1, PoolOf(cls.channel)});
     if (agent.ready) ++classes_[id].staffed;
     // The class has no waiting contacts yet, so a free agent simply joins its heap.
     if (agent.indexed && Routable(agent) && HasCapacity(agent, cls.channel)) {
@@ -863,7 +911,8 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.arrival_us = now_us_;
   contact_index_.emplace(c.id, slot);
   ++live_contacts_;
-  EnterQueue(c, target, now_us_);
+  // CheckClassRoom described exactly this contact's step-0 class; intern it once.
+  EnterQueue(c, target, now_us_, InternClass());
   Event e = ContactEvent(EventType::kContactQueued, c);
   Emit(e);
   Route(slot);
@@ -891,7 +940,8 @@ absl::Status Engine::Impl::ResolveArrival(uint32_t* queue, Channel* channel) con
   return absl::InternalError("closed-overflow cycle");
 }
 
-void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us) {
+void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_us,
+                              std::optional<uint32_t> cls) {
   QueueRec& q = queues_[queue];
   const uint32_t slot = static_cast<uint32_t>(&c - contacts_.data());
   c.queue = queue;
@@ -913,7 +963,7 @@ void Engine::Impl::EnterQueue(ContactRec& c, uint32_t queue, int64_t order_base_
   if (c.preferred_active) {
     Schedule(now_us_ + q.preferred_wait_us, TimerKind::kPreferredFallback, slot, c.queue_epoch);
   }
-  c.cls = ClassFor(c);
+  c.cls = cls.has_value() ? *cls : ClassFor(c);
 }
 
 void Engine::Impl::ScheduleNextExpansion(const ContactRec& c, uint32_t slot) {
@@ -950,10 +1000,21 @@ void Engine::Impl::Requeue(uint32_t slot) {
   Route(slot);
 }
 
+void Engine::Impl::UpdateHead(uint32_t cls) {
+  const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
+  ClassHead& head = heads_[cls];
+  head.empty = waiting.empty();
+  if (!head.empty) {
+    head.key = waiting.front().key;
+    head.seq = waiting.front().seq;
+  }
+}
+
 void Engine::Impl::PushWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
   heap::Push(classes_[c.cls].waiting, ContactEntry{c.key, c.seq, slot}, ContactLess(),
              ContactMoved());
+  UpdateHead(c.cls);
   ++queues_[c.queue].waiting;
 }
 
@@ -962,6 +1023,7 @@ void Engine::Impl::RemoveWaiting(uint32_t slot) {
   ACD_ASSERT(c.heap_pos >= 0);
   heap::Erase(classes_[c.cls].waiting, static_cast<size_t>(c.heap_pos), ContactLess(),
               ContactMoved());
+  UpdateHead(c.cls);
   c.heap_pos = -1;
   --queues_[c.queue].waiting;
 }
@@ -1074,6 +1136,7 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
     auto& heap = classes_[c.cls].waiting;
     heap[c.heap_pos].key = c.key;
     heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
+    UpdateHead(c.cls);
   }
   Event e = ContactEvent(EventType::kContactPriorityChanged, c);
   Emit(e);
@@ -1269,25 +1332,36 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
   AgentRec& a = agents_[agent];
   if (!Routable(a)) return;
   // Take the best waiting contacts across every class served, while capacity lasts.
-  while (true) {
-    RequirementClass* best = nullptr;
+  // The scan reads only the dense class heads, and skips pools the agent has no room in.
+  std::array<bool, kCapacityPoolCount> room{};
+  auto has_room = [&] {
+    bool any = false;
+    for (int p = 0; p < kCapacityPoolCount; ++p) {
+      room[p] = HasCapacity(a, PoolChannel(static_cast<CapacityPool>(p)));
+      any = any || room[p];
+    }
+    return any;
+  };
+  while (has_room()) {
+    const ClassHead* best = nullptr;
+    uint32_t best_cls = 0;
     for (const ServedClass& s : a.served) {
-      RequirementClass& cls = classes_[s.cls];
-      if (cls.waiting.empty() || !HasCapacity(a, cls.channel)) continue;
-      const ContactEntry& head = cls.waiting.front();
-      if (best == nullptr || ContactBefore(head.key, head.seq, best->waiting.front().key,
-                                           best->waiting.front().seq)) {
-        best = &cls;
+      if (!room[static_cast<int>(s.pool)]) continue;
+      const ClassHead& head = heads_[s.cls];
+      if (head.empty) continue;
+      if (best == nullptr || ContactBefore(head.key, head.seq, best->key, best->seq)) {
+        best = &head;
+        best_cls = s.cls;
       }
     }
     if (best == nullptr) break;
-    const uint32_t contact = best->waiting.front().contact;
+    const uint32_t contact = classes_[best_cls].waiting.front().contact;
     RemoveWaiting(contact);
     MakeOffer(agent, contact);
   }
   // Then wait in the heap of every class it can still take a contact of.
   for (uint32_t i = 0; i < a.served.size(); ++i) {
-    if (HasCapacity(a, classes_[a.served[i].cls].channel)) JoinHeap(agent, i);
+    if (room[static_cast<int>(a.served[i].pool)]) JoinHeap(agent, i);
   }
   a.indexed = true;
 }
@@ -1510,6 +1584,7 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   ACD_ASSERT(a.served.empty());
   a.logged_in = true;
   a.ready = false;
+  for (const Req& r : skills) skill_agents_[r.skill].push_back(agent);
   a.reason = std::string(kReasonLogin);
   a.skills = std::move(skills);
   a.capacity = capacity;
@@ -1521,7 +1596,9 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   a.work_us = 0;
   a.idle_us = 0;
   for (uint32_t cls = 0; cls < classes_.size(); ++cls) {
-    if (Eligible(a, classes_[cls])) a.served.push_back(ServedClass{cls, -1});
+    if (Eligible(a, classes_[cls])) {
+      a.served.push_back(ServedClass{cls, -1, PoolOf(classes_[cls].channel)});
+    }
   }
   UpdateShown(agent);
   return absl::OkStatus();
@@ -1548,6 +1625,10 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
   Accrue(a);
   a.served.clear();
   a.logged_in = false;
+  for (const Req& r : a.skills) {
+    std::vector<uint32_t>& holders = skill_agents_[r.skill];
+    holders.erase(std::find(holders.begin(), holders.end(), *agent));
+  }
   a.reason.clear();
   UpdateShown(*agent);
   return absl::OkStatus();
@@ -1798,6 +1879,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
   std::vector<std::string> old_names;
   for (const QueueRec& q : queues_) old_names.push_back(q.config.name);
   classes_.clear();
+  heads_.clear();
   class_index_.clear();
   Install(std::move(rules));
 
@@ -2060,6 +2142,19 @@ void Engine::Impl::CheckInvariants() const {
       }
     }
   }
+  // The skill index lists exactly the logged-in agents with each skill.
+  size_t indexed_skills = 0;
+  for (const std::vector<uint32_t>& holders : skill_agents_) indexed_skills += holders.size();
+  size_t held_skills = 0;
+  for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
+    if (!agents_[ai].logged_in) continue;
+    for (const Req& r : agents_[ai].skills) {
+      ++held_skills;
+      const std::vector<uint32_t>& holders = skill_agents_[r.skill];
+      ACD_ASSERT(std::find(holders.begin(), holders.end(), ai) != holders.end());
+    }
+  }
+  ACD_ASSERT(indexed_skills == held_skills);
   // Every class an agent is eligible for is in its served list.
   for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
     const AgentRec& a = agents_[ai];
@@ -2069,8 +2164,15 @@ void Engine::Impl::CheckInvariants() const {
     }
     ACD_ASSERT(eligible == a.served.size());
   }
-  // Classes: staffed counts and heap order.
-  for (const RequirementClass& cls : classes_) {
+  // Classes: staffed counts, heads and heap order.
+  ACD_ASSERT(heads_.size() == classes_.size());
+  for (size_t ci = 0; ci < classes_.size(); ++ci) {
+    const RequirementClass& cls = classes_[ci];
+    ACD_ASSERT(heads_[ci].empty == cls.waiting.empty());
+    if (!cls.waiting.empty()) {
+      ACD_ASSERT(heads_[ci].key == cls.waiting.front().key);
+      ACD_ASSERT(heads_[ci].seq == cls.waiting.front().seq);
+    }
     int staffed = 0;
     for (const AgentRec& a : agents_) {
       if (a.logged_in && a.ready && Eligible(a, cls)) ++staffed;

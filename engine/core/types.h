@@ -31,6 +31,19 @@ constexpr CapacityPool PoolOf(Channel c) {
   return CapacityPool::kVoice;
 }
 
+// A channel that draws from `pool` (voice for the voice pool).
+constexpr Channel PoolChannel(CapacityPool pool) {
+  switch (pool) {
+    case CapacityPool::kChat:
+      return Channel::kChat;
+    case CapacityPool::kEmail:
+      return Channel::kEmail;
+    case CapacityPool::kVoice:
+      break;
+  }
+  return Channel::kVoice;
+}
+
 // The state an agent shows on a wallboard. Derived from presence (logged out, not ready,
 // ready) and the agent's work items: an offer pending makes it RESERVED, a connected
 // contact BUSY, a finished contact in after-call work WRAP_UP.
