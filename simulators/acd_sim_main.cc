@@ -1,18 +1,28 @@
 // acd-sim: the call-center simulator's command line.
+//   acd-sim run SCENARIO  play a scenario file in virtual time against engine/core
 //   acd-sim run ...     simulate one queue in virtual time, every decision by engine/core
+//   acd-sim load SCENARIO --target HOST:PORT [--speed X]  play it against a running acdd
 //   acd-sim erlang ...  Erlang C (or, with --patience-s, Erlang A) predictions
 //   acd-sim staff ...   the fewest agents meeting a service-level target
 // See simulators/single_queue_sim.h and simulators/queueing_theory.h for the models and
 // the KPI definitions.
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "simulators/kpi_report.h"
+#include "simulators/live_load.h"
 #include "simulators/queueing_theory.h"
+#include "simulators/scenario.h"
+#include "simulators/scenario_report.h"
+#include "simulators/scenario_sim.h"
 #include "simulators/single_queue_sim.h"
 
 namespace {
@@ -39,12 +49,13 @@ struct ModelFlags {
   }
 };
 
-void AddModelFlags(CLI::App* app, ModelFlags* f) {
+// `required`: false for `run`, whose quick form is one of two (the other is a scenario).
+void AddModelFlags(CLI::App* app, ModelFlags* f, bool required = true) {
   app->add_option("--arrivals-per-hour", f->arrivals_per_hour, "Poisson arrival rate")
-      ->required()
+      ->required(required)
       ->check(CLI::PositiveNumber);
   app->add_option("--aht-s", f->aht_seconds, "mean handle time, seconds (exponential)")
-      ->required()
+      ->required(required)
       ->check(CLI::PositiveNumber);
   app->add_option("--patience-s", f->patience_seconds,
                   "mean caller patience, seconds (exponential); omit for none (Erlang C)")
@@ -114,6 +125,79 @@ int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, b
   return 0;
 }
 
+int RunScenarioFile(const std::string& path, bool json, bool no_timing,
+                    const std::string& intervals_path, bool check_invariants,
+                    std::optional<uint64_t> seed) {
+  std::vector<acd::sim::ScenarioProblem> problems;
+  absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
+  if (!scenario.ok()) {
+    if (problems.empty()) return Fail(scenario.status());
+    for (const acd::sim::ScenarioProblem& p : problems) {
+      std::cerr << acd::sim::FormatProblem(p) << "\n";
+    }
+    return 1;
+  }
+  if (seed.has_value()) scenario->proto.set_seed(*seed);
+  acd::sim::RunOptions options;
+  options.check_invariants = check_invariants;
+  absl::StatusOr<acd::sim::ScenarioResult> result = acd::sim::RunScenario(*scenario, options);
+  if (!result.ok()) {
+    std::cerr << "acd-sim: " << path << ", seed " << scenario->proto.seed() << ": "
+              << result.status() << "\n";
+    return 1;
+  }
+  if (no_timing) {
+    result->overall.wall_seconds = 0;
+    result->overall.contacts_per_second = 0;
+  }
+  if (!intervals_path.empty()) {
+    std::ofstream csv(intervals_path, std::ios::binary | std::ios::trunc);
+    csv << acd::sim::IntervalsToCsv(*scenario, *result);
+    if (!csv.good()) {
+      std::cerr << "acd-sim: cannot write " << intervals_path << "\n";
+      return 1;
+    }
+  }
+  if (json) {
+    std::cout << acd::sim::ScenarioResultToJson(*scenario, *result).dump() << "\n";
+  } else {
+    std::cout << acd::sim::ScenarioResultToText(*scenario, *result);
+  }
+  return 0;
+}
+
+std::atomic<bool> load_stop{false};
+
+extern "C" void StopLoad(int) { load_stop.store(true); }
+
+int RunLoadFile(const std::string& path, acd::sim::LoadOptions options, bool json) {
+  std::vector<acd::sim::ScenarioProblem> problems;
+  absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
+  if (!scenario.ok()) {
+    if (problems.empty()) return Fail(scenario.status());
+    for (const acd::sim::ScenarioProblem& p : problems) {
+      std::cerr << acd::sim::FormatProblem(p) << "\n";
+    }
+    return 1;
+  }
+  // Ctrl-C or SIGTERM ends the load early, still with a report (scripts/demo.sh relies on it).
+  options.stop = &load_stop;
+  std::signal(SIGINT, StopLoad);
+  std::signal(SIGTERM, StopLoad);
+  absl::StatusOr<acd::sim::LoadResult> result = acd::sim::RunLoad(*scenario, options);
+  if (!result.ok()) {
+    std::cerr << "acd-sim load: " << path << " against " << options.target << ": "
+              << result.status() << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << acd::sim::LoadResultToJson(*scenario, options, *result).dump() << "\n";
+  } else {
+    std::cout << acd::sim::LoadResultToText(*scenario, options, *result);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,25 +233,68 @@ int main(int argc, char** argv) {
   acd::sim::SingleQueueScenario scenario;
   CLI::App* run = app.add_subcommand(
       "run", "simulate one queue in virtual time; every routing decision by the real engine");
-  AddModelFlags(run, &run_flags);
-  run->add_option("--agents", run_flags.agents, "agents staffed")
-      ->required()
+  std::string scenario_path;
+  run->add_option("scenario", scenario_path,
+                  "a scenario file (acd.v1.Scenario text format); without one, the quick "
+                  "single-queue form below");
+  AddModelFlags(run, &run_flags, /*required=*/false);
+  run->add_option("--agents", run_flags.agents, "agents staffed (quick form)")
       ->check(CLI::PositiveNumber);
+  std::string intervals_path;
+  run->add_option("--intervals", intervals_path,
+                  "with a scenario: write 15-minute interval statistics to this CSV file");
   run->add_option("--contacts", scenario.contacts, "measured arrivals (default 100000)")
       ->check(CLI::PositiveNumber);
   run->add_option("--warmup-contacts", scenario.warmup_contacts,
                   "arrivals simulated before measuring (default contacts/10, >= 1000)")
       ->check(CLI::NonNegativeNumber);
-  run->add_option("--seed", scenario.seed, "random seed (default 1); same seed, same KPIs");
+  run->add_option("--seed", scenario.seed,
+                  "random seed (default 1; with a scenario, overrides its seed); same seed, "
+                  "same KPIs");
   bool no_timing = false;
   run->add_flag("--no-timing", no_timing,
                 "leave out the wall-clock speed, so the same seed prints the same bytes");
   run->add_flag("--check-invariants", scenario.check_invariants,
                 "engine paranoid mode + Engine::CheckInvariants() after every event (slow)");
 
+  acd::sim::LoadOptions load_options;
+  std::string load_path;
+  bool load_json = false;
+  CLI::App* load = app.add_subcommand(
+      "load", "play a scenario in real time (or --speed X faster) against a running acdd");
+  load->add_option("scenario", load_path, "a scenario file (acd.v1.Scenario text format)")
+      ->required();
+  load->add_option("--target", load_options.target, "acdd's HOST:PORT")->required();
+  load->add_option("--speed", load_options.speed, "scenario seconds per real second (default 1)")
+      ->check(CLI::PositiveNumber);
+  load->add_option("--drain-s", load_options.drain_seconds_max,
+                   "after arrivals stop, wait at most this many real seconds (default 30)")
+      ->check(CLI::NonNegativeNumber);
+  load->add_option("--id-prefix", load_options.id_prefix,
+                   "contact ids are PREFIX-N (default load<unix ms>)");
+  load->add_option("--progress-s", load_options.progress_seconds,
+                   "a progress line on stderr every this many real seconds (default none)")
+      ->check(CLI::NonNegativeNumber);
+  load->add_flag("--json", load_json, "one JSON object on stdout");
+
   CLI11_PARSE(app, argc, argv);
 
-  if (run->parsed()) return RunSimulation(run_flags, scenario, no_timing);
+  if (load->parsed()) return RunLoadFile(load_path, load_options, load_json);
+
+  if (run->parsed()) {
+    if (!scenario_path.empty()) {
+      std::optional<uint64_t> seed;
+      if (run->count("--seed") > 0) seed = scenario.seed;  // overrides the file's
+      return RunScenarioFile(scenario_path, run_flags.json, no_timing, intervals_path,
+                             scenario.check_invariants, seed);
+    }
+    if (run_flags.arrivals_per_hour <= 0 || run_flags.aht_seconds <= 0 || run_flags.agents <= 0) {
+      std::cerr << "acd-sim run: give a scenario file, or --arrivals-per-hour, --aht-s and "
+                   "--agents\n";
+      return 2;
+    }
+    return RunSimulation(run_flags, scenario, no_timing);
+  }
   if (erlang->parsed()) return RunErlang(erlang_flags);
   if (staff->parsed()) {
     target.abandon_rate_max = abandon_rate_max;

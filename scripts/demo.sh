@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The demo, from a fresh Debian 12 machine, as root:
+#   1. installs the packages (scripts/install-deps.sh),
+#   2. builds acdd, acdctl and acd-sim in Release (build/release, the tree scripts/test.sh uses),
+#   3. starts acdd on a free local port with routing_rules/healthcare_psc.textproto (or, if
+#      this acdd does not take --rules yet, with its built-in default rules),
+#   4. plays a scenario against it in the background with `acd-sim load` (the healthcare
+#      normal Monday, or simulators/scenarios/general_day.textproto for the default rules),
+#   5. shows the live wallboard (`acdctl watch`) until you press Ctrl-C,
+#   6. then stops the load and the server and prints the final KPIs and RPC latencies.
+# SPEED (default 10) is how many times faster than real time the scenario plays; JOBS the
+# build parallelism; BUILD the build tree; SKIP_DEPS=1 skips step 1. Logs go to a temporary
+# folder, named at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SPEED="${SPEED:-10}"
+JOBS="${JOBS:-$(nproc)}"
+BUILD="${BUILD:-build/release}"
+
+if [ "${SKIP_DEPS:-0}" = 1 ]; then
+  :
+elif [ "$(id -u)" -eq 0 ]; then
+  bash scripts/install-deps.sh
+else
+  echo "demo.sh: not root, so not installing packages (scripts/install-deps.sh needs root)" >&2
+fi
+# The same configuration as scripts/test.sh, so both share one build tree.
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target acdd acdctl acd-sim
+
+ACDD="$BUILD/engine/server/acdd"
+ACDCTL="$BUILD/engine/server/acdctl"
+ACD_SIM="$BUILD/simulators/acd-sim"
+LOGS="$(mktemp -d /tmp/acd-demo.XXXXXX)"
+ACDD_PID=""
+LOAD_PID=""
+
+stop_all() {
+  trap - INT TERM EXIT
+  if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
+    kill -TERM "$LOAD_PID" 2>/dev/null || true  # acd-sim load ends cleanly and reports
+    wait "$LOAD_PID" 2>/dev/null || true
+  fi
+  if [ -n "$ACDD_PID" ] && kill -0 "$ACDD_PID" 2>/dev/null; then
+    kill -TERM "$ACDD_PID" 2>/dev/null || true
+    wait "$ACDD_PID" 2>/dev/null || true
+  fi
+  echo
+  echo "==== final KPIs (acd-sim load) ===="
+  cat "$LOGS/load.out" 2>/dev/null || true
+  if [ -s "$LOGS/load.err" ]; then
+    echo "---- acd-sim load said ----"
+    tail -n 5 "$LOGS/load.err"
+  fi
+  echo "(logs: $LOGS)"
+}
+
+# Starts acdd with the given arguments; sets TARGET from its "listening on HOST:PORT" line.
+# Returns 1 if it exits or does not listen within 10 s.
+start_acdd() {
+  : >"$LOGS/acdd.out"
+  # setsid: a session of its own, so Ctrl-C at the wallboard does not reach the server
+  # (this script stops it once the load has reported).
+  setsid "$ACDD" --listen 127.0.0.1:0 "$@" >"$LOGS/acdd.out" 2>"$LOGS/acdd.err" &
+  ACDD_PID=$!
+  for _ in $(seq 100); do
+    TARGET="$(sed -n 's/^listening on //p' "$LOGS/acdd.out")"
+    [ -n "$TARGET" ] && return 0
+    kill -0 "$ACDD_PID" 2>/dev/null || { ACDD_PID=""; return 1; }
+    sleep 0.1
+  done
+  kill -TERM "$ACDD_PID" 2>/dev/null || true
+  ACDD_PID=""
+  return 1
+}
+
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+if start_acdd --rules routing_rules/healthcare_psc.textproto; then
+  SCENARIO=simulators/scenarios/healthcare_normal_monday.textproto
+  echo "acdd on $TARGET with routing_rules/healthcare_psc.textproto"
+else
+  echo "acdd does not take --rules yet: using its built-in default rules"
+  start_acdd || { echo "demo.sh: acdd did not start; see $LOGS/acdd.err" >&2; exit 1; }
+  SCENARIO=simulators/scenarios/general_day.textproto
+  echo "acdd on $TARGET with the built-in default rules"
+fi
+
+setsid "$ACD_SIM" load "$SCENARIO" --target "$TARGET" --speed "$SPEED" --progress-s 10 \
+  >"$LOGS/load.out" 2>"$LOGS/load.err" &
+LOAD_PID=$!
+echo "playing $SCENARIO at ${SPEED}x; wallboard follows, Ctrl-C to stop"
+sleep 1
+# The wallboard in the foreground until Ctrl-C (or until it ends on its own).
+"$ACDCTL" --target "$TARGET" watch || true

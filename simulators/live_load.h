@@ -1,0 +1,92 @@
+// LiveLoad: `acd-sim load SCENARIO --target HOST:PORT [--speed X]`. Plays a Scenario in
+// real time (X times faster) against a running acdd over gRPC, acting as the gateways
+// (Gateway.EnqueueContact / CancelContact) and as every agent's desktop (AgentDesk.Login,
+// SetState, WatchOffers, AcceptOffer, CompleteContact, EndWrapUp, Logout), and measures what it
+// sees: contact KPIs and the latency of every RPC.
+//
+// The scenario's queues, channels and skills must be the server's: a scenario written for
+// the built-in default rules (queue `general`, skill `general`; leave rules_file out) runs
+// against an acdd without --rules. Scenario times are divided by the speed. The server's
+// own timers run in real time: at speed > 1 the agents end wrap-up themselves
+// (AgentDesk.EndWrapUp) after the queue's wrap-up / X, but offer timeouts (RONA) and
+// max-wait overflows weigh X times more than in `acd-sim run`. Callback offers are not
+// taken in this mode.
+//
+// Threads: one director thread (the caller) owns every piece of state and makes every
+// RPC; one reader thread per agent reads its WatchOffers stream and hands updates to the
+// director through a mutex-guarded inbox. Random draws use the scenario's seed, but the
+// run is not deterministic: the server decides in real time.
+//
+// Contact ids are "<id_prefix>-<n>", so runs against the same server do not collide.
+#ifndef ACD_SIMULATORS_LIVE_LOAD_H_
+#define ACD_SIMULATORS_LIVE_LOAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "simulators/scenario.h"
+
+namespace acd::sim {
+
+struct LoadOptions {
+  std::string target;  // HOST:PORT of acdd
+  double speed = 1;    // > 0: scenario seconds per real second
+  // After arrivals stop: wait at most this long (real time) for waiting contacts to end.
+  double drain_seconds_max = 30;
+  std::string id_prefix;  // empty: "load<unix milliseconds>"
+  // Progress lines on stderr every this many real seconds (0: none).
+  double progress_seconds = 0;
+  // If set, the run ends early (cleanly, with a report) once it reads true; checked at
+  // least every 200 ms. acd-sim sets it from SIGINT/SIGTERM.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// Latency of one RPC method, in milliseconds.
+struct RpcLatency {
+  std::string method;
+  int64_t calls = 0;
+  int64_t errors = 0;  // any status but OK (expected ones included: a late accept)
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+struct LoadResult {
+  // Contacts as the load client saw them. offered = answered + abandoned + waiting_at_end.
+  int64_t offered = 0;
+  int64_t refused = 0;  // EnqueueContact refused (closed, full)
+  int64_t answered = 0;
+  int64_t answered_within_threshold = 0;
+  int64_t abandoned = 0;
+  int64_t waiting_at_end = 0;
+  int64_t handled = 0;
+  int64_t missed_offers = 0;  // offers the simulated agents let ring out
+  int64_t late_accepts = 0;   // accepts the server refused: the offer had ended
+  double service_level = 0;   // answered within threshold / offered
+  double asa_seconds = 0;     // scenario seconds (real seconds x speed)
+  double abandon_rate = 0;
+  // The server's own counters (Supervisor.GetSnapshot, since start, all queues), read
+  // before and after the run; the difference is this run's, if nobody else used the server.
+  int64_t server_offered = 0;
+  int64_t server_answered = 0;
+  int64_t server_abandoned = 0;
+  int server_waiting_at_end = 0;
+  double wall_seconds = 0;
+  std::vector<RpcLatency> rpcs;  // sorted by method
+};
+
+// Runs the load. UNAVAILABLE if the server cannot be reached; INTERNAL on an RPC failure
+// the load cannot explain (the message names the method and the status).
+[[nodiscard]] absl::StatusOr<LoadResult> RunLoad(const Scenario& scenario,
+                                                 const LoadOptions& options);
+
+nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOptions& options,
+                                        const LoadResult& r);
+std::string LoadResultToText(const Scenario& scenario, const LoadOptions& options,
+                             const LoadResult& r);
+
+}  // namespace acd::sim
+
+#endif  // ACD_SIMULATORS_LIVE_LOAD_H_
