@@ -447,10 +447,7 @@ absl::Status Load::Arrive(int planned) {
   request.set_contact_id(c.id);
   request.set_queue(a.queue());
   request.set_channel(a.channel() == v1::CHANNEL_UNSPECIFIED ? v1::VOICE : a.channel());
-  if (a.priority() != 0) {
-    request.set_priority(a.priority());
-    request.set_has_priority(true);
-  }
+  if (a.priority() != 0) request.set_priority(a.priority());  // unset: the queue's default
   double cumulative = 0;
   for (const v1::LanguageShare& l : a.languages_size() > 0 ? a.languages() : s_.proto.languages()) {
     cumulative += l.share();

@@ -142,16 +142,17 @@ int Run(const Flags& flags) {
       continue;
     }
     const std::string version = loaded->version;
-    absl::Status queued =
-        admin.Apply(*std::move(loaded), flags.rules,
-                    [path = flags.rules, version](absl::Status status, uint64_t sequence) {
-                      if (status.ok()) {
-                        spdlog::info("SIGHUP: rules from {} (version '{}') in force at event {}",
-                                     path, version, sequence);
-                      } else {
-                        spdlog::error("SIGHUP: the engine refused {}: {}", path, status.ToString());
-                      }
-                    });
+    const std::string checksum = loaded->checksum;
+    absl::Status queued = admin.Apply(
+        *std::move(loaded), flags.rules,
+        [path = flags.rules, version, checksum](absl::Status status, uint64_t sequence) {
+          if (status.ok()) {
+            spdlog::info("SIGHUP: rules from {} (version '{}', {}) in force at event {}", path,
+                         version, checksum, sequence);
+          } else {
+            spdlog::error("SIGHUP: the engine refused {}: {}", path, status.ToString());
+          }
+        });
     if (!queued.ok()) spdlog::error("SIGHUP: {}", queued.ToString());
   }
   spdlog::info("signal {}: shutting down", signal_number);

@@ -372,15 +372,21 @@ grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* 
   response->set_version(loaded->version);
   response->set_checksum(loaded->checksum);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Every apply is logged with who asked (the peer address), the version and checksum;
+  // spdlog stamps when.
   const std::string version = loaded->version;
+  const std::string checksum = loaded->checksum;
+  const std::string peer = context->peer();
   absl::Status queued = Apply(
       *std::move(loaded), "Admin.ApplyRules",
-      [reactor, response, version](absl::Status status, uint64_t sequence) {
+      [reactor, response, version, checksum, peer](absl::Status status, uint64_t sequence) {
         if (status.ok()) {
           response->set_sequence(sequence);
-          spdlog::info("rules applied via Admin.ApplyRules (version '{}')", version);
+          spdlog::info("rules applied via Admin.ApplyRules from {} (version '{}', {}) at event {}",
+                       peer, version, checksum, sequence);
         } else {
-          spdlog::warn("Admin.ApplyRules refused: {}", absl::StatusCodeToString(status.code()));
+          spdlog::warn("Admin.ApplyRules from {} (version '{}', {}) refused: {}", peer, version,
+                       checksum, absl::StatusCodeToString(status.code()));
         }
         reactor->Finish(ToGrpc(status));
       });
