@@ -285,13 +285,19 @@ absl::StatusOr<LoadedRules> ParseRules(absl::string_view text, absl::string_view
   return loaded;
 }
 
-absl::StatusOr<LoadedRules> LoadRulesFile(const std::string& path,
-                                          std::vector<RuleProblem>* problems) {
+absl::StatusOr<std::string> ReadTextFile(const std::string& path, absl::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read rules file '", path, "'"));
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " file '", path, "'"));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return ParseRules(buffer.str(), path, problems);
+  return buffer.str();
+}
+
+absl::StatusOr<LoadedRules> LoadRulesFile(const std::string& path,
+                                          std::vector<RuleProblem>* problems) {
+  absl::StatusOr<std::string> text = ReadTextFile(path, "rules");
+  if (!text.ok()) return text.status();
+  return ParseRules(*text, path, problems);
 }
 
 }  // namespace acd::rules

@@ -47,6 +47,10 @@ absl::StatusOr<LoadedRules> ParseRules(absl::string_view text, absl::string_view
 absl::StatusOr<LoadedRules> LoadRulesFile(const std::string& path,
                                           std::vector<RuleProblem>* problems = nullptr);
 
+// Reads a whole text file (a rules or scenario file). NOT_FOUND naming `what` and the
+// path if it cannot be read.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path, absl::string_view what);
+
 // The checksum ParseRules reports, of any bytes.
 std::string RulesChecksum(absl::string_view text);
 

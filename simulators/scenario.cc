@@ -2,10 +2,8 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <numbers>
-#include <sstream>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -396,11 +394,9 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text, const std::string
 
 absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path,
                                           std::vector<ScenarioProblem>* problems) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read scenario file '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return ParseScenario(buffer.str(), path, problems);
+  absl::StatusOr<std::string> text = rules::ReadTextFile(path, "scenario");
+  if (!text.ok()) return text.status();
+  return ParseScenario(*text, path, problems);
 }
 
 }  // namespace acd::sim
