@@ -4,22 +4,26 @@
 //     snapshot                         every queue's statistics and every agent
 //     watch [--after N]                live wallboard, refreshed from WatchEvents
 //     enqueue ID [--queue Q] [--channel C] [--priority P] [--skill S:L]... [--attr K=V]...
-//     contact get|cancel|callback|watch ID
+//     contact get|cancel|callback|watch|escalate ID
+//     contact transfer ID --queue Q | contact priority ID --priority P
 //     agent login ID [--skill S:L]... [--capacity CHANNEL:N]...
 //     agent ready|not-ready|logout|end-wrap-up|watch ID    (not-ready takes --reason)
 //     agent accept|reject|complete ID CONTACT_ID
-//     rules                            the rules in force
+//     rules [show]                     the rules in force
+//     rules check|validate|apply FILE  check locally, validate on the server, put in force
 //     health                           grpc.health.v1 check
 // --json prints API messages as JSON (one object per line for streams).
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,7 @@
 #include "acd/v1/agent_desk.grpc.pb.h"
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
+#include "routing_rules/rules_loader.h"
 
 namespace {
 
@@ -53,14 +58,16 @@ class Failure : public std::runtime_error {
 };
 
 void SetDeadline(grpc::ClientContext* context, const Options& options) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
+  context->set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
 }
 
 void Check(const grpc::Status& status) {
   if (!status.ok()) {
-    throw Failure(absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ",
-                               status.error_message()));
+    throw Failure(
+        absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                     ": ", status.error_message()));
   }
 }
 
@@ -76,7 +83,8 @@ std::string ChannelName(int c) { return acd::v1::Channel_Name(static_cast<Channe
 
 Channel ParseChannelName(const std::string& name) {
   Channel c;
-  if (!acd::v1::Channel_Parse(absl::AsciiStrToUpper(name), &c) || c == acd::v1::CHANNEL_UNSPECIFIED) {
+  if (!acd::v1::Channel_Parse(absl::AsciiStrToUpper(name), &c) ||
+      c == acd::v1::CHANNEL_UNSPECIFIED) {
     throw Failure(absl::StrCat("unknown channel '", name, "' (voice, chat, email, callback)"));
   }
   return c;
@@ -94,7 +102,9 @@ std::pair<std::string, int> ParsePair(const std::string& text, const char* what)
 
 // ---- Printing ----
 
-std::string AgentStateName(int s) { return acd::v1::AgentState_Name(static_cast<acd::v1::AgentState>(s)); }
+std::string AgentStateName(int s) {
+  return acd::v1::AgentState_Name(static_cast<acd::v1::AgentState>(s));
+}
 
 void PrintContact(const acd::v1::ContactStatus& c, const Options& options) {
   if (options.json) {
@@ -104,8 +114,9 @@ void PrintContact(const acd::v1::ContactStatus& c, const Options& options) {
   std::cout << absl::StrFormat("contact %s  queue %s  %s  %s", c.contact_id(), c.queue(),
                                ChannelName(c.channel()), acd::v1::ContactState_Name(c.state()));
   if (c.state() == acd::v1::WAITING) {
-    std::cout << absl::StrFormat("  position %d  ewt %s", c.position(),
-                                 c.ewt_known() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
+    std::cout << absl::StrFormat(
+        "  position %d  ewt %s", c.position(),
+        c.has_ewt_seconds() ? absl::StrFormat("%.0fs", c.ewt_seconds()) : "unknown");
   }
   if (!c.agent_id().empty()) std::cout << "  agent " << c.agent_id();
   std::cout << absl::StrFormat("  waited %.0fs", c.waited_seconds()) << std::endl;
@@ -127,24 +138,53 @@ void PrintAgent(const acd::v1::AgentStatus& a, const Options& options) {
 
 std::string Wallboard(const acd::v1::Snapshot& s) {
   std::string out = absl::StrFormat(
-      "ACD wallboard  %s  (event %d)\n\n", absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::LocalTimeZone()),
-      s.sequence());
+      "ACD wallboard  %s  (event %d)\n\n",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::LocalTimeZone()), s.sequence());
   absl::StrAppendFormat(&out, "%-20s %8s %8s %8s %8s %8s %8s %8s %8s\n", "QUEUE", "WAITING",
                         "LONGEST", "OFFERED", "ANSWERED", "SL", "ASA", "ABANDON", "READY");
   for (const acd::v1::QueueStats& q : s.queues()) {
-    absl::StrAppendFormat(&out, "%-20s %8d %7.0fs %8d %8d %7.1f%% %7.0fs %7.1f%% %8d%s\n", q.queue(),
-                          q.waiting(), q.longest_wait_seconds(), q.offered(), q.answered(),
-                          100 * q.service_level(), q.asa_seconds(), 100 * q.abandon_rate(),
-                          q.agents_ready(), q.closed() ? "  CLOSED" : "");
+    absl::StrAppendFormat(&out, "%-20s %8d %7.0fs %8d %8d %7.1f%% %7.0fs %7.1f%% %8d%s\n",
+                          q.queue(), q.waiting(), q.longest_wait_seconds(), q.offered(),
+                          q.answered(), 100 * q.service_level(), q.asa_seconds(),
+                          100 * q.abandon_rate(), q.agents_ready(), q.closed() ? "  CLOSED" : "");
   }
-  absl::StrAppendFormat(&out, "\nAGENTS  not ready %d  ready %d  reserved %d  busy %d  wrap-up %d\n",
-                        s.agents_not_ready(), s.agents_ready(), s.agents_reserved(), s.agents_busy(),
-                        s.agents_wrap_up());
+  absl::StrAppendFormat(&out,
+                        "\nAGENTS  not ready %d  ready %d  reserved %d  busy %d  wrap-up %d\n",
+                        s.agents_not_ready(), s.agents_ready(), s.agents_reserved(),
+                        s.agents_busy(), s.agents_wrap_up());
   for (const acd::v1::AgentStatus& a : s.agents()) {
     absl::StrAppendFormat(&out, "  %-20s %-10s %-12s handled %d\n", a.agent_id(),
                           AgentStateName(a.state()), a.reason(), a.handled());
   }
   return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure(absl::StrCat("cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `rules check FILE`: the same loader acdd uses, without a server.
+int CheckRulesFile(const std::string& path, const Options& options) {
+  std::vector<acd::rules::RuleProblem> problems;
+  absl::StatusOr<acd::rules::LoadedRules> loaded = acd::rules::LoadRulesFile(path, &problems);
+  if (options.json) {
+    std::cout << absl::StrFormat(R"({"valid":%s,"problems":%d})", loaded.ok() ? "true" : "false",
+                                 problems.size())
+              << std::endl;
+  }
+  if (!loaded.ok() && problems.empty()) std::cerr << loaded.status().ToString() << std::endl;
+  for (const acd::rules::RuleProblem& p : problems) {
+    std::cerr << acd::rules::FormatProblem(path, p) << std::endl;
+  }
+  if (loaded.ok() && !options.json) {
+    std::cout << path << ": valid, version '" << loaded->version << "', "
+              << loaded->config.queues.size() << " queues, " << loaded->checksum << std::endl;
+  }
+  return loaded.ok() ? 0 : 1;
 }
 
 // ---- Commands ----
@@ -209,7 +249,8 @@ class Client {
     PrintContact(reply, options_);
   }
 
-  void Contact(const std::string& action, const std::string& id, const std::string& reason) {
+  void Contact(const std::string& action, const std::string& id, const std::string& reason,
+               const std::string& queue, int priority) {
     grpc::ClientContext context;
     acd::v1::ContactStatus reply;
     if (action == "watch") {
@@ -225,6 +266,20 @@ class Client {
       acd::v1::GetContactRequest request;
       request.set_contact_id(id);
       Check(gateway_->GetContact(&context, request, &reply));
+    } else if (action == "transfer") {
+      acd::v1::TransferContactRequest request;
+      request.set_contact_id(id);
+      request.set_queue(queue);
+      Check(gateway_->TransferContact(&context, request, &reply));
+    } else if (action == "escalate") {
+      acd::v1::EscalateContactRequest request;
+      request.set_contact_id(id);
+      Check(gateway_->EscalateContact(&context, request, &reply));
+    } else if (action == "priority") {
+      acd::v1::ChangePriorityRequest request;
+      request.set_contact_id(id);
+      request.set_priority(priority);
+      Check(gateway_->ChangePriority(&context, request, &reply));
     } else if (action == "cancel") {
       acd::v1::CancelContactRequest request;
       request.set_contact_id(id);
@@ -311,13 +366,47 @@ class Client {
       std::cout << Json(reply) << std::endl;
       return;
     }
-    std::cout << "rules: " << reply.source() << "\n";
+    std::cout << "rules: " << reply.source();
+    if (!reply.version().empty()) std::cout << "  version '" << reply.version() << "'";
+    if (!reply.checksum().empty()) std::cout << "  " << reply.checksum();
+    std::cout << "\n";
     for (const acd::v1::QueueSummary& q : reply.queues()) {
       std::cout << absl::StrFormat("queue %-20s strategy %-16s SL %.0f%% in %.0fs  wrap-up %.0fs\n",
                                    q.name(), q.strategy(), 100 * q.service_level_target(),
                                    q.service_level_threshold_seconds(), q.wrap_up_seconds());
     }
     std::cout << std::flush;
+  }
+
+  // Admin.ValidateRules (`apply` false) or Admin.ApplyRules with the file's text.
+  int SendRules(const std::string& path, bool apply) {
+    const std::string text = ReadFile(path);
+    grpc::ClientContext context;
+    SetDeadline(&context, options_);
+    if (!apply) {
+      acd::v1::ValidateRulesRequest request;
+      request.set_rules_textproto(text);
+      acd::v1::ValidateRulesResponse reply;
+      Check(admin_->ValidateRules(&context, request, &reply));
+      if (options_.json) {
+        std::cout << Json(reply) << std::endl;
+      } else {
+        for (const acd::v1::RuleProblem& p : reply.problems()) {
+          std::cout << path << ":" << p.line() << ":" << p.column() << ": " << p.message() << "\n";
+        }
+        if (reply.valid()) std::cout << path << ": valid (" << reply.checksum() << ")\n";
+        std::cout << std::flush;
+      }
+      return reply.valid() ? 0 : 1;
+    }
+    acd::v1::ApplyRulesRequest request;
+    request.set_rules_textproto(text);
+    acd::v1::ApplyRulesResponse reply;
+    Check(admin_->ApplyRules(&context, request, &reply));
+    std::cout << (options_.json ? Json(reply)
+                                : absl::StrCat(path, ": in force from event ", reply.sequence()))
+              << std::endl;
+    return 0;
   }
 
   // grpc.health.v1.Health/Check with an empty request; the reply's field 1 is the status.
@@ -337,7 +426,8 @@ class Client {
     std::vector<grpc::Slice> slices;
     (void)response.Dump(&slices);
     std::string bytes;
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     const int serving = (bytes.size() == 2 && bytes[0] == 0x08) ? bytes[1] : 0;
     static const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
     const char* name = serving >= 0 && serving <= 3 ? kNames[serving] : "UNKNOWN";
@@ -386,13 +476,18 @@ int main(int argc, char** argv) {
   enqueue->add_option("--preferred-agent", preferred);
   enqueue->add_option("--attr", attributes, "attribute KEY=VALUE (repeatable)");
 
-  std::string contact_action, contact_id, cancel_reason = "CALLER_HANGUP";
-  CLI::App* contact = app.add_subcommand("contact", "get, cancel, callback or watch a contact");
+  std::string contact_action, contact_id, cancel_reason = "CALLER_HANGUP", target_queue;
+  int new_priority = 0;
+  CLI::App* contact = app.add_subcommand(
+      "contact", "get, cancel, callback, watch, transfer, escalate or reprioritise a contact");
   contact->add_option("action", contact_action)
       ->required()
-      ->check(CLI::IsMember({"get", "cancel", "callback", "watch"}));
+      ->check(CLI::IsMember(
+          {"get", "cancel", "callback", "watch", "transfer", "escalate", "priority"}));
   contact->add_option("contact_id", contact_id)->required();
   contact->add_option("--reason", cancel_reason, "cancel reason")->capture_default_str();
+  contact->add_option("--queue", target_queue, "transfer: the queue to move to");
+  contact->add_option("--priority", new_priority, "priority: the new priority (0..100)");
 
   std::string agent_action, agent_id, offer_contact, reason;
   std::vector<std::string> skills, capacities;
@@ -407,7 +502,15 @@ int main(int argc, char** argv) {
   agent->add_option("--capacity", capacities, "login: CHANNEL:MAX (repeatable)");
   agent->add_option("--reason", reason, "not-ready reason code (BREAK, LUNCH, ...)");
 
-  app.add_subcommand("rules", "the routing rules in force");
+  std::string rules_action = "show", rules_file;
+  CLI::App* rules = app.add_subcommand(
+      "rules",
+      "show: the rules in force; check FILE: validate locally (no server); validate FILE: "
+      "validate on the server; apply FILE: put FILE in force");
+  rules->add_option("action", rules_action)
+      ->check(CLI::IsMember({"show", "check", "validate", "apply"}))
+      ->capture_default_str();
+  rules->add_option("file", rules_file, "rules file (textproto of acd.v1.RoutingRules)");
   app.add_subcommand("health", "grpc.health.v1 check; exit 0 when SERVING");
   CLI11_PARSE(app, argc, argv);
 
@@ -421,7 +524,6 @@ int main(int argc, char** argv) {
       enqueue_request.set_channel(ParseChannelName(enqueue_channel));
       if (priority_option->count() > 0) {
         enqueue_request.set_priority(priority);
-        enqueue_request.set_has_priority(true);
       }
       for (const std::string& r : requirements) {
         auto [skill, level] = ParsePair(r, "--skill");
@@ -438,7 +540,8 @@ int main(int argc, char** argv) {
       }
       client.Enqueue(enqueue_request);
     }
-    if (app.got_subcommand("contact")) client.Contact(contact_action, contact_id, cancel_reason);
+    if (app.got_subcommand("contact"))
+      client.Contact(contact_action, contact_id, cancel_reason, target_queue, new_priority);
     if (app.got_subcommand("agent")) {
       if (agent_action == "login") {
         acd::v1::LoginRequest login;
@@ -465,7 +568,17 @@ int main(int argc, char** argv) {
         client.Agent(agent_action, agent_id, offer_contact, reason);
       }
     }
-    if (app.got_subcommand("rules")) client.Rules();
+    if (app.got_subcommand("rules")) {
+      if (rules_action == "show") {
+        client.Rules();
+      } else if (rules_file.empty()) {
+        throw Failure(absl::StrCat("rules ", rules_action, " needs a FILE"));
+      } else if (rules_action == "check") {
+        return CheckRulesFile(rules_file, options);
+      } else {
+        return client.SendRules(rules_file, rules_action == "apply");
+      }
+    }
     if (app.got_subcommand("health")) return client.Health();
   } catch (const Failure& failure) {
     std::cerr << "acdctl: " << failure.what() << std::endl;

@@ -1,6 +1,6 @@
 // acdd: the ACD server. Runs the core on one thread and serves the acd.v1 gRPC API,
 // grpc.health.v1.Health and server reflection. Prints "listening on HOST:PORT" once it
-// accepts calls; SIGINT/SIGTERM stop it gracefully (exit 0).
+// accepts calls; SIGINT/SIGTERM stop it gracefully (exit 0); SIGHUP reloads --rules.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -12,13 +12,17 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "engine/core/config.h"
 #include "engine/server/core_loop.h"
 #include "engine/server/services.h"
+#include "routing_rules/rules_loader.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -34,6 +38,8 @@ struct Flags {
   int max_streams_per_client = 16;
   int max_message_bytes = 64 * 1024;
   int shutdown_grace_ms = 5'000;
+  int max_pending_commands = 10'000;
+  int contact_refresh_ms = 1'000;
 };
 
 // "HOST:PORT" -> HOST (brackets kept for IPv6).
@@ -42,21 +48,38 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
+// Loads --rules, printing every problem as file:line:column. nullopt: not loadable.
+std::optional<acd::rules::LoadedRules> LoadRules(const std::string& path) {
+  std::vector<acd::rules::RuleProblem> problems;
+  absl::StatusOr<acd::rules::LoadedRules> loaded = acd::rules::LoadRulesFile(path, &problems);
+  if (loaded.ok()) return *std::move(loaded);
+  if (problems.empty()) spdlog::error("{}", loaded.status().ToString());
+  for (const acd::rules::RuleProblem& p : problems) {
+    spdlog::error("{}", acd::rules::FormatProblem(path, p));
+  }
+  return std::nullopt;
+}
+
 int Run(const Flags& flags) {
+  acd::core::EngineConfig config = acd::core::DefaultConfig();
+  acd::server::RulesOrigin origin;
   if (!flags.rules.empty()) {
-    spdlog::error(
-        "--rules {}: rules files arrive with the routing-rules work (issue 5); until then acdd "
-        "runs only the built-in default rules (omit --rules)",
-        flags.rules);
-    return 2;
+    std::optional<acd::rules::LoadedRules> loaded = LoadRules(flags.rules);
+    if (!loaded.has_value()) {
+      spdlog::error("--rules {}: not loaded; acdd does not start", flags.rules);
+      return 2;
+    }
+    config = loaded->config;
+    origin = {flags.rules, loaded->version, loaded->checksum, loaded->proto};
   }
 
-  // SIGINT/SIGTERM are taken by sigwait() below; block them before any thread starts so
-  // no other thread is interrupted.
+  // SIGINT/SIGTERM (stop) and SIGHUP (reload --rules) are taken by sigwait() below; block
+  // them before any thread starts so no other thread is interrupted.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   acd::server::EventFeed::Options feed;
@@ -64,8 +87,9 @@ int Run(const Flags& flags) {
   feed.subscriber_buffer = flags.stream_buffer;
   feed.max_streams = flags.max_streams;
   feed.max_streams_per_client = flags.max_streams_per_client;
+  feed.contact_refresh = absl::Milliseconds(flags.contact_refresh_ms);
   absl::StatusOr<std::unique_ptr<acd::server::CoreLoop>> loop =
-      acd::server::CoreLoop::Create(acd::core::DefaultConfig(), feed);
+      acd::server::CoreLoop::Create(std::move(config), feed, flags.max_pending_commands);
   if (!loop.ok()) {
     spdlog::error("cannot start the engine: {}", loop.status().ToString());
     return 1;
@@ -75,7 +99,8 @@ int Run(const Flags& flags) {
   acd::server::GatewayService gateway(**loop, flags.stream_buffer);
   acd::server::AgentDeskService agent_desk(**loop, flags.stream_buffer);
   acd::server::SupervisorService supervisor(**loop, flags.stream_buffer);
-  acd::server::AdminService admin(**loop, "built-in default");
+  const std::string rules_source = origin.source;
+  acd::server::AdminService admin(**loop, std::move(origin));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -99,11 +124,36 @@ int Run(const Flags& flags) {
     return 1;
   }
   std::cout << "listening on " << HostOf(flags.listen) << ":" << port << std::endl;
-  spdlog::info("acdd listening on {}:{} with the built-in default rules", HostOf(flags.listen),
-               port);
+  spdlog::info("acdd listening on {}:{} with rules from {}", HostOf(flags.listen), port,
+               rules_source);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    if (flags.rules.empty()) {
+      spdlog::warn("SIGHUP: no --rules file to reload");
+      continue;
+    }
+    // Reading and checking the file happens here, off the core thread.
+    std::optional<acd::rules::LoadedRules> loaded = LoadRules(flags.rules);
+    if (!loaded.has_value()) {
+      spdlog::error("SIGHUP: {} not reloaded; the rules in force stay", flags.rules);
+      continue;
+    }
+    const std::string version = loaded->version;
+    absl::Status queued =
+        admin.Apply(*std::move(loaded), flags.rules,
+                    [path = flags.rules, version](absl::Status status, uint64_t sequence) {
+                      if (status.ok()) {
+                        spdlog::info("SIGHUP: rules from {} (version '{}') in force at event {}",
+                                     path, version, sequence);
+                      } else {
+                        spdlog::error("SIGHUP: the engine refused {}: {}", path, status.ToString());
+                      }
+                    });
+    if (!queued.ok()) spdlog::error("SIGHUP: {}", queued.ToString());
+  }
   spdlog::info("signal {}: shutting down", signal_number);
 
   // Health first, so load balancers stop sending; then end the streams (they never end on
@@ -134,11 +184,11 @@ int main(int argc, char** argv) {
   app.add_option("--listen", flags.listen, "HOST:PORT to listen on; port 0 picks a free port")
       ->capture_default_str();
   app.add_option("--rules", flags.rules,
-                 "routing rules file (not yet supported: the built-in default is used)");
+                 "routing rules file (textproto of acd.v1.RoutingRules); SIGHUP reloads it. "
+                 "Default: one queue 'general' needing skill 'general'");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
-  app.add_option("--event-ring", flags.event_ring,
-                 "recent events kept for WatchEvents resume")
+  app.add_option("--event-ring", flags.event_ring, "recent events kept for WatchEvents resume")
       ->capture_default_str();
   app.add_option("--stream-buffer", flags.stream_buffer,
                  "messages a stream subscriber may fall behind before it is cut off")
@@ -154,6 +204,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-bytes", flags.max_message_bytes, "largest request accepted")
       ->capture_default_str()
       ->check(CLI::Range(1024, 64 * 1024 * 1024));
+  app.add_option("--max-pending-commands", flags.max_pending_commands,
+                 "client commands that may wait for the core thread before UNAVAILABLE")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--contact-refresh-ms", flags.contact_refresh_ms,
+                 "WatchContact: how often position and EWT are recomputed as queues move")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60'000));
   app.add_option("--shutdown-grace-ms", flags.shutdown_grace_ms,
                  "time in-flight calls get to finish on SIGINT/SIGTERM")
       ->capture_default_str();

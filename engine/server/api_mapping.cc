@@ -35,8 +35,7 @@ void ToProto(const core::QueueCounters& in, v1::QueueCounters* out) {
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 v1::Channel ToProto(core::Channel c) { return static_cast<v1::Channel>(static_cast<int>(c) + 1); }
@@ -52,9 +51,8 @@ v1::EventType ToProto(core::EventType t) {
 
 absl::StatusOr<core::Channel> ChannelFromProto(int channel, absl::string_view field) {
   if (channel <= v1::CHANNEL_UNSPECIFIED || channel > core::kChannelCount) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": channel ", channel,
-                     " is not one of VOICE(1), CHAT(2), EMAIL(3), CALLBACK(4)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": channel ", channel, " is not one of VOICE(1), CHAT(2), EMAIL(3), CALLBACK(4)"));
   }
   return static_cast<core::Channel>(channel - 1);
 }
@@ -70,9 +68,8 @@ absl::StatusOr<core::AgentState> AgentStateFromProto(int state, absl::string_vie
 absl::Status CheckId(absl::string_view id, absl::string_view field, const core::Limits& limits) {
   if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
   if (id.size() > static_cast<size_t>(limits.max_id_bytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is ", id.size(),
-                                                   " bytes long; the limit is ",
-                                                   limits.max_id_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is ", id.size(), " bytes long; the limit is ", limits.max_id_bytes));
   }
   return absl::OkStatus();
 }
@@ -97,7 +94,7 @@ absl::StatusOr<core::EnqueueRequest> FromProto(const v1::EnqueueContactRequest& 
   out.contact_id = request.contact_id();
   out.queue = request.queue();
   out.channel = *channel;
-  if (request.has_priority() || request.priority() != 0) out.priority = request.priority();
+  if (request.has_priority()) out.priority = request.priority();
   for (const v1::SkillRequirement& r : request.requirements()) {
     out.requirements.push_back({r.skill(), r.min_level()});
   }
@@ -111,9 +108,9 @@ absl::StatusOr<core::EnqueueRequest> FromProto(const v1::EnqueueContactRequest& 
                                                      limits.max_attribute_key_bytes));
     }
     if (value.size() > static_cast<size_t>(limits.max_attribute_value_bytes)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attribute ", key, " has a value of ", value.size(), " bytes; the limit is ",
-          limits.max_attribute_value_bytes));
+      return absl::InvalidArgumentError(absl::StrCat("attribute ", key, " has a value of ",
+                                                     value.size(), " bytes; the limit is ",
+                                                     limits.max_attribute_value_bytes));
     }
     out.attributes.emplace_back(key, value);
   }
@@ -126,14 +123,14 @@ absl::StatusOr<core::LoginRequest> FromProto(const v1::LoginRequest& request,
                                              const core::Limits& limits) {
   if (absl::Status s = CheckId(request.agent_id(), "agent_id", limits); !s.ok()) return s;
   if (request.skills_size() > limits.max_skills_per_agent) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("agent ", request.agent_id(), " has ", request.skills_size(),
-                     " skills; the limit is ", limits.max_skills_per_agent));
+    return absl::InvalidArgumentError(absl::StrCat("agent ", request.agent_id(), " has ",
+                                                   request.skills_size(), " skills; the limit is ",
+                                                   limits.max_skills_per_agent));
   }
   if (request.capacities_size() > core::kChannelCount) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("agent ", request.agent_id(), " lists ", request.capacities_size(),
-                     " capacities; at most one per channel"));
+    return absl::InvalidArgumentError(absl::StrCat("agent ", request.agent_id(), " lists ",
+                                                   request.capacities_size(),
+                                                   " capacities; at most one per channel"));
   }
   core::LoginRequest out;
   out.agent_id = request.agent_id();
@@ -163,13 +160,13 @@ void ToProto(const core::ContactStatus& in, v1::ContactStatus* out) {
   out->set_queue(in.queue);
   out->set_state(ToProto(in.state));
   out->set_position(in.position);
-  out->set_ewt_known(in.ewt.has_value());
-  out->set_ewt_seconds(in.ewt.has_value() ? Seconds(*in.ewt) : 0);
+  if (in.ewt.has_value()) out->set_ewt_seconds(Seconds(*in.ewt));
   out->set_agent_id(in.agent_id);
   out->set_waited_seconds(Seconds(in.waited));
   out->set_channel(ToProto(in.channel));
   out->set_priority(in.priority);
   out->set_expansion_step(in.expansion_step);
+  out->set_callback_offered(in.callback_offered);
 }
 
 void ToProto(const core::AgentStatus& in, v1::AgentStatus* out) {
@@ -199,7 +196,7 @@ void ToProto(const core::AgentStatus& in, v1::AgentStatus* out) {
   out->set_occupancy(in.occupancy);
 }
 
-void ToProto(const core::EngineSnapshot& in, v1::Snapshot* out) {
+void ToProto(const core::EngineSnapshot& in, absl::Duration window, v1::Snapshot* out) {
   out->set_sequence(in.sequence);
   ToProto(in.time, out->mutable_time());
   for (const core::QueueStatus& q : in.queues) {
@@ -219,6 +216,7 @@ void ToProto(const core::EngineSnapshot& in, v1::Snapshot* out) {
     stats->set_service_level_target(q.service_level_target);
     stats->set_service_level_threshold_seconds(Seconds(q.service_level_threshold));
     stats->set_closed(q.closed);
+    stats->set_window_seconds(Seconds(window));
     ToProto(q.total, stats->mutable_since_start());
   }
   for (const core::AgentStatus& a : in.agents) ToProto(a, out->add_agents());

@@ -1,29 +1,30 @@
 #include "engine/server/core_loop.h"
 
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <utility>
 
-#include <boost/asio/post.hpp>
-
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace acd::server {
 
 absl::StatusOr<std::unique_ptr<CoreLoop>> CoreLoop::Create(core::EngineConfig config,
-                                                           EventFeed::Options feed_options) {
-  std::unique_ptr<CoreLoop> loop(new CoreLoop(std::move(config), feed_options));
+                                                           EventFeed::Options feed_options,
+                                                           int max_pending_commands) {
+  std::unique_ptr<CoreLoop> loop(new CoreLoop(config.limits, feed_options, max_pending_commands));
   core::EngineOptions options;
   options.sink = &loop->feed_;
   absl::StatusOr<std::unique_ptr<core::Engine>> engine =
-      core::Engine::Create(loop->config_, loop->clock_, options);
+      core::Engine::Create(std::move(config), loop->clock_, options);
   if (!engine.ok()) return engine.status();
   loop->engine_ = *std::move(engine);
   loop->feed_.set_engine(loop->engine_.get());
   return loop;
 }
 
-CoreLoop::CoreLoop(core::EngineConfig config, EventFeed::Options feed_options)
-    : config_(std::move(config)), feed_(io_, feed_options) {}
+CoreLoop::CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands)
+    : limits_(limits), feed_(io_, feed_options), max_pending_commands_(max_pending_commands) {}
 
 CoreLoop::~CoreLoop() { Stop(); }
 
@@ -40,6 +41,7 @@ void CoreLoop::Stop() {
   boost::asio::post(io_, [this] {
     stopping_ = true;
     timer_.cancel();
+    feed_.EndAll();
   });
   work_.reset();
   thread_.join();
@@ -50,6 +52,20 @@ void CoreLoop::Post(Command command) {
     command(*engine_, feed_);
     AfterCommand();
   });
+}
+
+absl::Status CoreLoop::TryPost(Command command) {
+  if (pending_commands_.fetch_add(1, std::memory_order_relaxed) >= max_pending_commands_) {
+    pending_commands_.fetch_sub(1, std::memory_order_relaxed);
+    return absl::UnavailableError(
+        absl::StrCat("the engine has ", max_pending_commands_, " commands waiting; retry shortly"));
+  }
+  boost::asio::post(io_, [this, command = std::move(command)] {
+    pending_commands_.fetch_sub(1, std::memory_order_relaxed);
+    command(*engine_, feed_);
+    AfterCommand();
+  });
+  return absl::OkStatus();
 }
 
 void CoreLoop::AfterCommand() {

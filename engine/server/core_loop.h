@@ -3,19 +3,19 @@
 // (Engine::Advance), lets the EventFeed send coalesced updates, and re-arms a steady
 // timer for Engine::NextTimer(). Nothing else touches the engine, so no lock guards it.
 //
-// Thread rules: Post(), io() and config() from any thread; the Engine& and EventFeed&
+// Thread rules: Post(), TryPost(), io() and limits() from any thread; the Engine& and EventFeed&
 // handed to a command are valid only inside it, on the core thread.
 #ifndef ACD_ENGINE_SERVER_CORE_LOOP_H_
 #define ACD_ENGINE_SERVER_CORE_LOOP_H_
 
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/statusor.h"
 #include "engine/core/config.h"
@@ -30,8 +30,10 @@ class CoreLoop {
   using Command = std::function<void(core::Engine&, EventFeed&)>;
 
   // Builds the engine (INVALID_ARGUMENT if `config` is not valid). Call Start() to run.
+  // `max_pending_commands` bounds the commands TryPost() lets wait for the core thread.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CoreLoop>> Create(
-      core::EngineConfig config, EventFeed::Options feed_options);
+      core::EngineConfig config, EventFeed::Options feed_options,
+      int max_pending_commands = 10'000);
   ~CoreLoop();  // Stop()s if still running.
   CoreLoop(const CoreLoop&) = delete;
   CoreLoop& operator=(const CoreLoop&) = delete;
@@ -42,20 +44,27 @@ class CoreLoop {
   // posted afterwards are never run. Idempotent.
   void Stop();
 
-  // Any thread. Queues `command` to run on the core thread, in posting order.
+  // Any thread. Queues `command` to run on the core thread, in posting order. For work
+  // the server itself must do (stream bookkeeping); never refused.
   void Post(Command command);
 
+  // Any thread. Like Post() for a client's command, but returns UNAVAILABLE instead of
+  // queueing when `max_pending_commands` client commands are already waiting: a flood of
+  // requests gets a fast, retryable refusal rather than growing the queue without bound.
+  [[nodiscard]] absl::Status TryPost(Command command);
+
   boost::asio::io_context& io() { return io_; }
-  // The rule set in force (immutable while the server runs).
-  const core::EngineConfig& config() const { return config_; }
+  // The limits the edge checks requests against. Rules files do not set limits, so these
+  // stay those of the first config while rules change.
+  const core::Limits& limits() const { return limits_; }
 
  private:
-  CoreLoop(core::EngineConfig config, EventFeed::Options feed_options);
+  CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands);
   // Core thread: fires due timers, flushes the feed, re-arms the timer.
   void AfterCommand();
   void ArmTimer();
 
-  const core::EngineConfig config_;
+  const core::Limits limits_;
   WallClock clock_;
   boost::asio::io_context io_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
@@ -64,6 +73,8 @@ class CoreLoop {
   std::unique_ptr<core::Engine> engine_;
   std::thread thread_;
   bool stopping_ = false;  // core thread
+  const int max_pending_commands_;
+  std::atomic<int> pending_commands_{0};
 };
 
 }  // namespace acd::server

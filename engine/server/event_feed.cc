@@ -1,5 +1,6 @@
 #include "engine/server/event_feed.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,9 +14,9 @@ namespace {
 // What a WatchContact caller would notice. Waited time always grows, so it is left out;
 // EWT counts in whole seconds.
 std::string NoticeableKey(const v1::ContactStatus& s) {
-  return absl::StrFormat("%d|%s|%d|%d|%.0f|%s|%d|%d|%d", s.state(), s.queue(), s.position(),
-                         s.ewt_known(), s.ewt_seconds(), s.agent_id(), s.channel(),
-                         s.priority(), s.expansion_step());
+  return absl::StrFormat("%d|%s|%d|%d|%.0f|%s|%d|%d|%d|%d", s.state(), s.queue(), s.position(),
+                         s.has_ewt_seconds(), s.ewt_seconds(), s.agent_id(), s.channel(),
+                         s.priority(), s.expansion_step(), s.callback_offered());
 }
 
 bool IsFinal(v1::ContactState s) {
@@ -25,7 +26,7 @@ bool IsFinal(v1::ContactState s) {
 }  // namespace
 
 EventFeed::EventFeed(boost::asio::io_context& core, Options options)
-    : core_(core), options_(options) {}
+    : core_(core), options_(options), refresh_timer_(core) {}
 
 EventFeed::~EventFeed() = default;
 
@@ -36,15 +37,14 @@ uint64_t EventFeed::oldest_retained() const {
 absl::Status EventFeed::Admit(const std::string& client) {
   if (!accepting_) return absl::UnavailableError("the server is shutting down");
   if (open_streams_ >= options_.max_streams) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the server has ", open_streams_, " streams open; the limit is ",
-                     options_.max_streams));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server has ", open_streams_, " streams open; the limit is ", options_.max_streams));
   }
   int& count = streams_per_client_[client];
   if (count >= options_.max_streams_per_client) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("this client has ", count, " streams open; the limit is ",
-                     options_.max_streams_per_client));
+    return absl::ResourceExhaustedError(absl::StrCat("this client has ", count,
+                                                     " streams open; the limit is ",
+                                                     options_.max_streams_per_client));
   }
   ++count;
   ++open_streams_;
@@ -63,22 +63,22 @@ absl::Status EventFeed::WatchEvents(EventStream* stream, uint64_t after_sequence
                                     const std::string& client) {
   const uint64_t last = engine_->last_sequence();
   if (after_sequence > last) {
-    return absl::OutOfRangeError(absl::StrCat("after_sequence ", after_sequence,
-                                              " is ahead of the last event, ", last));
+    return absl::OutOfRangeError(
+        absl::StrCat("after_sequence ", after_sequence, " is ahead of the last event, ", last));
   }
   if (after_sequence > 0 && after_sequence < last) {
     const uint64_t oldest = oldest_retained();
     if (oldest == 0 || after_sequence + 1 < oldest) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "events after ", after_sequence, " are no longer retained (the oldest is ", oldest,
-          "); watch with after_sequence 0 for a fresh snapshot"));
+      return absl::OutOfRangeError(
+          absl::StrCat("events after ", after_sequence, " are no longer retained (the oldest is ",
+                       oldest, "); watch with after_sequence 0 for a fresh snapshot"));
     }
   }
   if (absl::Status s = Admit(client); !s.ok()) return s;
 
   if (after_sequence == 0) {
     auto snapshot = std::make_shared<v1::Event>();
-    ToProto(engine_->Snapshot(), snapshot->mutable_snapshot());
+    ToProto(engine_->Snapshot(), engine_->config().stats_window, snapshot->mutable_snapshot());
     snapshot->set_type(v1::SNAPSHOT);
     snapshot->set_sequence(snapshot->snapshot().sequence());
     *snapshot->mutable_time() = snapshot->snapshot().time();
@@ -266,6 +266,7 @@ absl::Status EventFeed::WatchContact(ContactStream* stream, const std::string& c
 }
 
 void EventFeed::RefreshContact(ContactStream* stream, ContactWatch& watch) {
+  watch.stale = false;
   if (stream->ending()) return;
   absl::StatusOr<core::ContactStatus> contact = engine_->GetContact(watch.contact_id);
   if (!contact.ok()) {
@@ -287,16 +288,34 @@ void EventFeed::RefreshContact(ContactStream* stream, ContactWatch& watch) {
 
 void EventFeed::Flush() {
   if (staffing_changed_ || !dirty_queues_.empty() || !dirty_contacts_.empty()) {
+    bool any_stale = false;
     for (auto& [stream, watch] : contact_watches_) {
-      if (staffing_changed_ || dirty_queues_.contains(watch.queue) ||
-          dirty_contacts_.contains(watch.contact_id)) {
+      if (dirty_contacts_.contains(watch.contact_id)) {
         RefreshContact(stream, watch);
+      } else if (staffing_changed_ || dirty_queues_.contains(watch.queue)) {
+        watch.stale = true;
+        any_stale = true;
       }
+    }
+    if (any_stale && !refresh_armed_ && accepting_) {
+      refresh_armed_ = true;
+      refresh_timer_.expires_after(
+          std::chrono::microseconds(absl::ToInt64Microseconds(options_.contact_refresh)));
+      refresh_timer_.async_wait([this](const boost::system::error_code& ec) {
+        refresh_armed_ = false;
+        if (!ec) RefreshStale();
+      });
     }
   }
   dirty_queues_.clear();
   dirty_contacts_.clear();
   staffing_changed_ = false;
+}
+
+void EventFeed::RefreshStale() {
+  for (auto& [stream, watch] : contact_watches_) {
+    if (watch.stale) RefreshContact(stream, watch);
+  }
 }
 
 // ---- Every event ----
@@ -323,6 +342,7 @@ void EventFeed::OnEvent(const core::Event& event) {
 
 void EventFeed::EndAll() {
   accepting_ = false;
+  refresh_timer_.cancel();
   const grpc::Status shutting_down(grpc::StatusCode::UNAVAILABLE, "the server is shutting down");
   for (EventStream* s : event_streams_) s->CutOff(shutting_down);
   for (auto& [s, agent] : offer_stream_agent_) s->CutOff(shutting_down);

@@ -6,8 +6,11 @@
 //
 // Thread rules: core thread only, like the engine. OnEvent runs inside engine commands;
 // it copies what it needs (event strings are views) and only makes const engine queries.
-// WatchContact updates are recomputed once per command, in Flush(), and sent only when
-// something a caller would notice changed: that coalesces bursts of queue movement.
+// WatchContact: a change to the watched contact itself (offered, answered, ended...) is
+// sent after the command that made it, in Flush(). Movement of its queue or staffing
+// (position, EWT) only marks the watch stale; stale watches are recomputed together at
+// most once per `contact_refresh` (each recompute costs O(queue length) in the core), and
+// a status is sent only when something a caller would notice changed.
 //
 // Bounds: the ring keeps `ring_events` events; each subscriber buffers at most
 // `subscriber_buffer` messages (OutboundStream cuts off one that falls further behind);
@@ -15,18 +18,19 @@
 #ifndef ACD_ENGINE_SERVER_EVENT_FEED_H_
 #define ACD_ENGINE_SERVER_EVENT_FEED_H_
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "acd/v1/agent_desk.pb.h"
 #include "acd/v1/common.pb.h"
 #include "acd/v1/supervisor.pb.h"
@@ -47,6 +51,7 @@ class EventFeed final : public core::EventSink {
     size_t subscriber_buffer = 1'024;
     int max_streams = 10'000;
     int max_streams_per_client = 16;
+    absl::Duration contact_refresh = absl::Seconds(1);
   };
 
   EventFeed(boost::asio::io_context& core, Options options);
@@ -64,14 +69,14 @@ class EventFeed final : public core::EventSink {
   // failure the stream is not registered and the caller must end it with the status:
   // RESOURCE_EXHAUSTED (too many streams), OUT_OF_RANGE (after_sequence not retained or
   // in the future), NOT_FOUND (unknown contact), UNAVAILABLE (shutting down).
-  absl::Status WatchEvents(EventStream* stream, uint64_t after_sequence,
-                           const std::string& client);
+  absl::Status WatchEvents(EventStream* stream, uint64_t after_sequence, const std::string& client);
   absl::Status WatchOffers(OfferStream* stream, const std::string& agent_id,
                            const std::string& client);
   absl::Status WatchContact(ContactStream* stream, const std::string& contact_id,
                             const std::string& client);
 
-  // Ends every stream with UNAVAILABLE and refuses new ones (graceful shutdown).
+  // Ends every stream with UNAVAILABLE, refuses new ones and stops the refresh timer
+  // (graceful shutdown). Idempotent.
   void EndAll();
 
   // The oldest event still retained (0 when none).
@@ -83,6 +88,7 @@ class EventFeed final : public core::EventSink {
     std::string contact_id;
     std::string queue;
     std::string last_key;  // what the caller last saw (state, position, EWT, ...)
+    bool stale = false;    // its queue moved since the last refresh
   };
 
   // Takes a stream slot for `client`, or says why not.
@@ -97,6 +103,8 @@ class EventFeed final : public core::EventSink {
   void PushToAgent(const std::string& agent_id, std::shared_ptr<const v1::AgentUpdate> update);
   // Sends the contact's status if the caller would see a change; ends at a final state.
   void RefreshContact(ContactStream* stream, ContactWatch& watch);
+  // Refreshes every stale watch; runs on refresh_timer_.
+  void RefreshStale();
 
   boost::asio::io_context& core_;
   const Options options_;
@@ -117,6 +125,8 @@ class EventFeed final : public core::EventSink {
   absl::flat_hash_set<std::string> dirty_queues_;
   absl::flat_hash_set<std::string> dirty_contacts_;
   bool staffing_changed_ = false;
+  boost::asio::steady_timer refresh_timer_;
+  bool refresh_armed_ = false;
 
   absl::flat_hash_map<std::string, int> streams_per_client_;
   int open_streams_ = 0;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -28,14 +29,15 @@ grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext*
                                     std::string what,
                                     std::function<absl::Status(Engine&)> command) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  loop.Post([reactor, what = std::move(what), command = std::move(command)](Engine& engine,
-                                                                           EventFeed&) {
-    absl::Status status = command(engine);
-    if (!status.ok()) {
-      spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
-    }
-    reactor->Finish(ToGrpc(status));
-  });
+  absl::Status queued = loop.TryPost(
+      [reactor, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
+        absl::Status status = command(engine);
+        if (!status.ok()) {
+          spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
+        }
+        reactor->Finish(ToGrpc(status));
+      });
+  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
   return reactor;
 }
 
@@ -48,8 +50,7 @@ absl::Status ReplyContact(const Engine& engine, absl::string_view contact_id,
 }
 
 // The agent's status; an agent the engine does not know is LOGGED_OUT.
-absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id,
-                        v1::AgentStatus* out) {
+absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id, v1::AgentStatus* out) {
   absl::StatusOr<core::AgentStatus> agent = engine.GetAgent(agent_id);
   if (agent.ok()) {
     ToProto(*agent, out);
@@ -65,7 +66,7 @@ grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, grpc::CallbackServerConte
                                        absl::string_view method, const std::string& agent_id,
                                        v1::AgentStatus* response,
                                        std::function<absl::Status(Engine&)> command) {
-  if (absl::Status s = CheckId(agent_id, "agent_id", loop.config().limits); !s.ok()) {
+  if (absl::Status s = CheckId(agent_id, "agent_id", loop.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
   return RunOnCore(loop, context, absl::StrCat(method, " agent=", agent_id),
@@ -86,25 +87,24 @@ grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerCont
   const core::AgentState target = *state;
   if (target != core::AgentState::kReady && target != core::AgentState::kNotReady &&
       target != core::AgentState::kLoggedOut) {
-    return FinishNow(context,
-                     absl::InvalidArgumentError(absl::StrCat(
-                         "state ", v1::AgentState_Name(request.state()),
-                         " cannot be set; use READY, NOT_READY or LOGGED_OUT")));
+    return FinishNow(context, absl::InvalidArgumentError(absl::StrCat(
+                                  "state ", v1::AgentState_Name(request.state()),
+                                  " cannot be set; use READY, NOT_READY or LOGGED_OUT")));
   }
   std::string reason = request.reason();
-  return AgentCommand(
-      loop, context, forced ? "ForceAgentState" : "SetState", request.agent_id(), response,
-      [agent_id = request.agent_id(), target, reason, forced](Engine& engine) {
-        if (forced) return engine.ForceState(agent_id, target, reason);
-        switch (target) {
-          case core::AgentState::kReady:
-            return engine.SetReady(agent_id);
-          case core::AgentState::kNotReady:
-            return engine.SetNotReady(agent_id, reason);
-          default:
-            return engine.Logout(agent_id);
-        }
-      });
+  return AgentCommand(loop, context, forced ? "ForceAgentState" : "SetState", request.agent_id(),
+                      response,
+                      [agent_id = request.agent_id(), target, reason, forced](Engine& engine) {
+                        if (forced) return engine.ForceState(agent_id, target, reason);
+                        switch (target) {
+                          case core::AgentState::kReady:
+                            return engine.SetReady(agent_id);
+                          case core::AgentState::kNotReady:
+                            return engine.SetNotReady(agent_id, reason);
+                          default:
+                            return engine.Logout(agent_id);
+                        }
+                      });
 }
 
 }  // namespace
@@ -114,39 +114,38 @@ grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerCont
 grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerContext* context,
                                                          const v1::EnqueueContactRequest* request,
                                                          v1::ContactStatus* response) {
-  absl::StatusOr<core::EnqueueRequest> command = FromProto(*request, loop_.config().limits);
+  absl::StatusOr<core::EnqueueRequest> command = FromProto(*request, loop_.limits());
   if (!command.ok()) return FinishNow(context, command.status());
-  return RunOnCore(loop_, context,
-                   absl::StrCat("EnqueueContact contact=", request->contact_id(),
-                                " queue=", request->queue()),
-                   [command = *std::move(command), response](Engine& engine) {
-                     absl::Status status = engine.Enqueue(command);
-                     if (!status.ok()) return status;
-                     return ReplyContact(engine, command.contact_id, response);
-                   });
+  return RunOnCore(
+      loop_, context,
+      absl::StrCat("EnqueueContact contact=", request->contact_id(), " queue=", request->queue()),
+      [command = *std::move(command), response](Engine& engine) {
+        absl::Status status = engine.Enqueue(command);
+        if (!status.ok()) return status;
+        return ReplyContact(engine, command.contact_id, response);
+      });
 }
 
 grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerContext* context,
                                                         const v1::CancelContactRequest* request,
                                                         v1::ContactStatus* response) {
-  const core::Limits& limits = loop_.config().limits;
+  const core::Limits& limits = loop_.limits();
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", limits); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop_, context, absl::StrCat("CancelContact contact=", request->contact_id()),
-                   [id = request->contact_id(), reason = request->reason(),
-                    response](Engine& engine) {
-                     absl::Status status = engine.Cancel(id, reason);
-                     if (!status.ok()) return status;
-                     return ReplyContact(engine, id, response);
-                   });
+  return RunOnCore(
+      loop_, context, absl::StrCat("CancelContact contact=", request->contact_id()),
+      [id = request->contact_id(), reason = request->reason(), response](Engine& engine) {
+        absl::Status status = engine.Cancel(id, reason);
+        if (!status.ok()) return status;
+        return ReplyContact(engine, id, response);
+      });
 }
 
 grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext* context,
                                                      const v1::GetContactRequest* request,
                                                      v1::ContactStatus* response) {
-  if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
-      !s.ok()) {
+  if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
   return RunOnCore(loop_, context, absl::StrCat("GetContact contact=", request->contact_id()),
@@ -155,15 +154,13 @@ grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext
                    });
 }
 
-grpc::ServerUnaryReactor* GatewayService::RequestCallback(
-    grpc::CallbackServerContext* context, const v1::RequestCallbackRequest* request,
-    v1::ContactStatus* response) {
-  if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
-      !s.ok()) {
+grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerContext* context,
+                                                          const v1::RequestCallbackRequest* request,
+                                                          v1::ContactStatus* response) {
+  if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop_, context,
-                   absl::StrCat("RequestCallback contact=", request->contact_id()),
+  return RunOnCore(loop_, context, absl::StrCat("RequestCallback contact=", request->contact_id()),
                    [id = request->contact_id(), response](Engine& engine) {
                      absl::Status status = engine.RequestCallback(id);
                      if (!status.ok()) return status;
@@ -171,11 +168,56 @@ grpc::ServerUnaryReactor* GatewayService::RequestCallback(
                    });
 }
 
+namespace {
+
+// Runs a contact command and replies with the contact's status after it.
+grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
+                                         absl::string_view method, const std::string& contact_id,
+                                         v1::ContactStatus* response,
+                                         std::function<absl::Status(Engine&)> command) {
+  if (absl::Status s = CheckId(contact_id, "contact_id", loop.limits()); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  return RunOnCore(loop, context, absl::StrCat(method, " contact=", contact_id),
+                   [contact_id, response, command = std::move(command)](Engine& engine) {
+                     absl::Status status = command(engine);
+                     if (!status.ok()) return status;
+                     return ReplyContact(engine, contact_id, response);
+                   });
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* GatewayService::TransferContact(grpc::CallbackServerContext* context,
+                                                          const v1::TransferContactRequest* request,
+                                                          v1::ContactStatus* response) {
+  return ContactCommand(loop_, context, "TransferContact", request->contact_id(), response,
+                        [id = request->contact_id(), queue = request->queue()](Engine& engine) {
+                          return engine.Transfer(id, queue);
+                        });
+}
+
+grpc::ServerUnaryReactor* GatewayService::ChangePriority(grpc::CallbackServerContext* context,
+                                                         const v1::ChangePriorityRequest* request,
+                                                         v1::ContactStatus* response) {
+  return ContactCommand(loop_, context, "ChangePriority", request->contact_id(), response,
+                        [id = request->contact_id(), priority = request->priority()](
+                            Engine& engine) { return engine.ChangePriority(id, priority); });
+}
+
+grpc::ServerUnaryReactor* GatewayService::EscalateContact(grpc::CallbackServerContext* context,
+                                                          const v1::EscalateContactRequest* request,
+                                                          v1::ContactStatus* response) {
+  return ContactCommand(
+      loop_, context, "EscalateContact", request->contact_id(), response,
+      [id = request->contact_id()](Engine& engine) { return engine.Escalate(id); });
+}
+
 grpc::ServerWriteReactor<v1::ContactStatus>* GatewayService::WatchContact(
     grpc::CallbackServerContext* context, const v1::WatchContactRequest* request) {
   const std::string client = context->peer();
   auto* stream = new ContactStream(loop_.io(), stream_buffer_, "WatchContact " + client);
-  absl::Status edge = CheckId(request->contact_id(), "contact_id", loop_.config().limits);
+  absl::Status edge = CheckId(request->contact_id(), "contact_id", loop_.limits());
   loop_.Post([stream, edge, client, id = request->contact_id()](Engine&, EventFeed& feed) {
     absl::Status status = edge.ok() ? feed.WatchContact(stream, id, client) : edge;
     if (!status.ok()) stream->CutOff(ToGrpc(status));
@@ -188,7 +230,7 @@ grpc::ServerWriteReactor<v1::ContactStatus>* GatewayService::WatchContact(
 grpc::ServerUnaryReactor* AgentDeskService::Login(grpc::CallbackServerContext* context,
                                                   const v1::LoginRequest* request,
                                                   v1::AgentStatus* response) {
-  absl::StatusOr<core::LoginRequest> command = FromProto(*request, loop_.config().limits);
+  absl::StatusOr<core::LoginRequest> command = FromProto(*request, loop_.limits());
   if (!command.ok()) return FinishNow(context, command.status());
   return RunOnCore(loop_, context, absl::StrCat("Login agent=", request->agent_id()),
                    [command = *std::move(command), response](Engine& engine) {
@@ -246,7 +288,7 @@ grpc::ServerWriteReactor<v1::AgentUpdate>* AgentDeskService::WatchOffers(
     grpc::CallbackServerContext* context, const v1::AgentRequest* request) {
   const std::string client = context->peer();
   auto* stream = new OfferStream(loop_.io(), stream_buffer_, "WatchOffers " + client);
-  absl::Status edge = CheckId(request->agent_id(), "agent_id", loop_.config().limits);
+  absl::Status edge = CheckId(request->agent_id(), "agent_id", loop_.limits());
   loop_.Post([stream, edge, client, id = request->agent_id()](Engine&, EventFeed& feed) {
     absl::Status status = edge.ok() ? feed.WatchOffers(stream, id, client) : edge;
     if (!status.ok()) stream->CutOff(ToGrpc(status));
@@ -259,11 +301,8 @@ grpc::ServerWriteReactor<v1::AgentUpdate>* AgentDeskService::WatchOffers(
 grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerContext* context,
                                                          const v1::SnapshotRequest* request,
                                                          v1::Snapshot* response) {
-  return RunOnCore(loop_, context, "GetSnapshot", [this, response](Engine& engine) {
-    ToProto(engine.Snapshot(), response);
-    for (v1::QueueStats& q : *response->mutable_queues()) {
-      q.set_window_seconds(absl::ToDoubleSeconds(loop_.config().stats_window));
-    }
+  return RunOnCore(loop_, context, "GetSnapshot", [response](Engine& engine) {
+    ToProto(engine.Snapshot(), engine.config().stats_window, response);
     return absl::OkStatus();
   });
 }
@@ -287,31 +326,79 @@ grpc::ServerUnaryReactor* SupervisorService::ForceAgentState(grpc::CallbackServe
 
 // ---- Admin ----
 
-namespace {
-constexpr char kRulesDeferred[] =
-    "rules files arrive with the routing-rules work (issue 5); this server runs the built-in "
-    "default rules (see GetRules)";
-}  // namespace
+absl::Status AdminService::Apply(rules::LoadedRules rules, std::string source,
+                                 AppliedCallback done) {
+  return loop_.TryPost([this, rules = std::move(rules), source = std::move(source),
+                        done = std::move(done)](Engine& engine, EventFeed&) mutable {
+    absl::Status status = engine.ApplyConfig(rules.config);
+    if (status.ok()) {
+      origin_.source = std::move(source);
+      origin_.version = rules.version;
+      origin_.checksum = rules.checksum;
+      origin_.rules = std::move(rules.proto);
+    }
+    done(status, engine.last_sequence());
+  });
+}
 
 grpc::ServerUnaryReactor* AdminService::ValidateRules(grpc::CallbackServerContext* context,
                                                       const v1::ValidateRulesRequest* request,
                                                       v1::ValidateRulesResponse* response) {
-  return FinishNow(context, absl::UnimplementedError(kRulesDeferred));
+  std::vector<rules::RuleProblem> problems;
+  absl::StatusOr<rules::LoadedRules> loaded =
+      rules::ParseRules(request->rules_textproto(), "<ValidateRules>", &problems);
+  response->set_valid(loaded.ok());
+  if (loaded.ok()) {
+    response->set_version(loaded->version);
+    response->set_checksum(loaded->checksum);
+  } else if (problems.empty()) {
+    problems.push_back({0, 0, std::string(loaded.status().message())});
+  }
+  for (const rules::RuleProblem& p : problems) {
+    v1::RuleProblem* out = response->add_problems();
+    out->set_line(p.line);
+    out->set_column(p.column);
+    out->set_message(p.message);
+  }
+  return FinishNow(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* context,
                                                    const v1::ApplyRulesRequest* request,
                                                    v1::ApplyRulesResponse* response) {
-  return FinishNow(context, absl::UnimplementedError(kRulesDeferred));
+  absl::StatusOr<rules::LoadedRules> loaded =
+      rules::ParseRules(request->rules_textproto(), "<ApplyRules>");
+  if (!loaded.ok()) return FinishNow(context, loaded.status());
+  response->set_version(loaded->version);
+  response->set_checksum(loaded->checksum);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string version = loaded->version;
+  absl::Status queued = Apply(
+      *std::move(loaded), "Admin.ApplyRules",
+      [reactor, response, version](absl::Status status, uint64_t sequence) {
+        if (status.ok()) {
+          response->set_sequence(sequence);
+          spdlog::info("rules applied via Admin.ApplyRules (version '{}')", version);
+        } else {
+          spdlog::warn("Admin.ApplyRules refused: {}", absl::StatusCodeToString(status.code()));
+        }
+        reactor->Finish(ToGrpc(status));
+      });
+  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::GetRules(grpc::CallbackServerContext* context,
                                                  const v1::GetRulesRequest* request,
                                                  v1::GetRulesResponse* response) {
-  // The config is immutable while the server runs, so this needs no trip to the core.
-  ToProto(loop_.config(), response);
-  response->set_source(source_);
-  return FinishNow(context, absl::OkStatus());
+  return RunOnCore(loop_, context, "GetRules", [this, response](Engine& engine) {
+    ToProto(engine.config(), response);
+    response->set_source(origin_.source);
+    response->set_version(origin_.version);
+    response->set_checksum(origin_.checksum);
+    if (origin_.rules.has_value()) *response->mutable_rules() = *origin_.rules;
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace acd::server

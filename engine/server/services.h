@@ -8,6 +8,8 @@
 #ifndef ACD_ENGINE_SERVER_SERVICES_H_
 #define ACD_ENGINE_SERVER_SERVICES_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "acd/v1/admin.grpc.pb.h"
@@ -15,13 +17,15 @@
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
 #include "engine/server/core_loop.h"
+#include "routing_rules/rules_loader.h"
 
 namespace acd::server {
 
 // For gateways (IVR, chat, email): contacts in, their status out.
 class GatewayService final : public v1::Gateway::CallbackService {
  public:
-  GatewayService(CoreLoop& loop, size_t stream_buffer) : loop_(loop), stream_buffer_(stream_buffer) {}
+  GatewayService(CoreLoop& loop, size_t stream_buffer)
+      : loop_(loop), stream_buffer_(stream_buffer) {}
 
   grpc::ServerUnaryReactor* EnqueueContact(grpc::CallbackServerContext* context,
                                            const v1::EnqueueContactRequest* request,
@@ -37,6 +41,15 @@ class GatewayService final : public v1::Gateway::CallbackService {
   grpc::ServerUnaryReactor* RequestCallback(grpc::CallbackServerContext* context,
                                             const v1::RequestCallbackRequest* request,
                                             v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* TransferContact(grpc::CallbackServerContext* context,
+                                            const v1::TransferContactRequest* request,
+                                            v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* ChangePriority(grpc::CallbackServerContext* context,
+                                           const v1::ChangePriorityRequest* request,
+                                           v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* EscalateContact(grpc::CallbackServerContext* context,
+                                            const v1::EscalateContactRequest* request,
+                                            v1::ContactStatus* response) override;
 
  private:
   CoreLoop& loop_;
@@ -46,7 +59,8 @@ class GatewayService final : public v1::Gateway::CallbackService {
 // For PSR desktops: presence, offers, accept/reject/complete.
 class AgentDeskService final : public v1::AgentDesk::CallbackService {
  public:
-  AgentDeskService(CoreLoop& loop, size_t stream_buffer) : loop_(loop), stream_buffer_(stream_buffer) {}
+  AgentDeskService(CoreLoop& loop, size_t stream_buffer)
+      : loop_(loop), stream_buffer_(stream_buffer) {}
 
   grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
                                   const v1::LoginRequest* request,
@@ -57,8 +71,8 @@ class AgentDeskService final : public v1::AgentDesk::CallbackService {
   grpc::ServerUnaryReactor* SetState(grpc::CallbackServerContext* context,
                                      const v1::SetStateRequest* request,
                                      v1::AgentStatus* response) override;
-  grpc::ServerWriteReactor<v1::AgentUpdate>* WatchOffers(
-      grpc::CallbackServerContext* context, const v1::AgentRequest* request) override;
+  grpc::ServerWriteReactor<v1::AgentUpdate>* WatchOffers(grpc::CallbackServerContext* context,
+                                                         const v1::AgentRequest* request) override;
   grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* context,
                                         const v1::OfferRequest* request,
                                         v1::AgentStatus* response) override;
@@ -80,13 +94,14 @@ class AgentDeskService final : public v1::AgentDesk::CallbackService {
 // For wallboards and supervisors.
 class SupervisorService final : public v1::Supervisor::CallbackService {
  public:
-  SupervisorService(CoreLoop& loop, size_t stream_buffer) : loop_(loop), stream_buffer_(stream_buffer) {}
+  SupervisorService(CoreLoop& loop, size_t stream_buffer)
+      : loop_(loop), stream_buffer_(stream_buffer) {}
 
   grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
                                         const v1::SnapshotRequest* request,
                                         v1::Snapshot* response) override;
-  grpc::ServerWriteReactor<v1::Event>* WatchEvents(
-      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* context,
+                                                   const v1::WatchEventsRequest* request) override;
   grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
                                             const v1::SetStateRequest* request,
                                             v1::AgentStatus* response) override;
@@ -96,10 +111,26 @@ class SupervisorService final : public v1::Supervisor::CallbackService {
   const size_t stream_buffer_;
 };
 
-// The rules in force. Validate/Apply arrive with the routing-rules work.
+// Where the rules in force came from, for GetRules.
+struct RulesOrigin {
+  std::string source = "built-in default";  // a file path, or "Admin.ApplyRules"
+  std::string version;
+  std::string checksum;
+  std::optional<v1::RoutingRules> rules;  // as written, when loaded from text
+};
+
+// The rules in force: validate, apply (also used for SIGHUP reloads) and describe them.
+// Parsing runs on the calling thread; only Engine::ApplyConfig runs on the core thread.
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(CoreLoop& loop, std::string source) : loop_(loop), source_(std::move(source)) {}
+  AdminService(CoreLoop& loop, RulesOrigin origin) : loop_(loop), origin_(std::move(origin)) {}
+
+  // Any thread. Puts `rules` (from `source`) in force on the core thread and calls `done`
+  // there with the engine's answer and the last event's sequence. Returns UNAVAILABLE
+  // without calling `done` if the core's command queue is full.
+  using AppliedCallback = std::function<void(absl::Status status, uint64_t sequence)>;
+  [[nodiscard]] absl::Status Apply(rules::LoadedRules rules, std::string source,
+                                   AppliedCallback done);
 
   grpc::ServerUnaryReactor* ValidateRules(grpc::CallbackServerContext* context,
                                           const v1::ValidateRulesRequest* request,
@@ -113,7 +144,7 @@ class AdminService final : public v1::Admin::CallbackService {
 
  private:
   CoreLoop& loop_;
-  const std::string source_;
+  RulesOrigin origin_;  // core thread only
 };
 
 }  // namespace acd::server

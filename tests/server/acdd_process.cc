@@ -18,13 +18,14 @@ namespace acd::testing {
 namespace {
 
 // fork + exec with stdout on a pipe; returns the pid and the pipe's read end.
-std::pair<pid_t, int> Spawn(const std::vector<std::string>& argv) {
+std::pair<pid_t, int> Spawn(const std::vector<std::string>& argv, bool with_stderr = false) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    if (with_stderr) dup2(fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -102,8 +103,9 @@ std::optional<int> AcddProcess::Stop(int signal, absl::Duration deadline) {
   return code;
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration deadline) {
-  auto [pid, out] = Spawn(argv);
+CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration deadline,
+                         bool with_stderr) {
+  auto [pid, out] = Spawn(argv, with_stderr);
   CommandResult result;
   const absl::Time end = absl::Now() + deadline;
   ReadUntil(out, &result.output, end, [](const std::string&) { return false; });

@@ -39,14 +39,14 @@ class AcddProcess {
   std::string target_;
 };
 
-// Runs a command to completion (stdout captured, stderr inherited) within `deadline`;
-// returns its exit code (or -1) and its output.
+// Runs a command to completion within `deadline`; returns its exit code (or -1) and its
+// stdout (and stderr too if `with_stderr`; otherwise stderr goes to the test's).
 struct CommandResult {
   int exit_code = -1;
   std::string output;
 };
 CommandResult RunCommand(const std::vector<std::string>& argv,
-                         absl::Duration deadline = absl::Seconds(10));
+                         absl::Duration deadline = absl::Seconds(10), bool with_stderr = false);
 
 // Waits for `pid` to exit, up to `deadline`. Returns the exit code, or nullopt.
 std::optional<int> WaitForExit(pid_t pid, absl::Duration deadline);

@@ -3,10 +3,15 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -112,8 +117,8 @@ struct Api {
     return desk->SetState(&context, request, out ? out : &reply);
   }
   using OfferCall = grpc::Status (v1::AgentDesk::Stub::*)(grpc::ClientContext*,
-                                                           const v1::OfferRequest&,
-                                                           v1::AgentStatus*);
+                                                          const v1::OfferRequest&,
+                                                          v1::AgentStatus*);
   grpc::Status Offer(OfferCall call, const std::string& agent, const std::string& contact,
                      v1::AgentStatus* out = nullptr) {
     grpc::ClientContext context;
@@ -149,6 +154,15 @@ const v1::QueueStats& General(const v1::Snapshot& s) {
   throw;
 }
 
+v1::GetRulesResponse GetRules(Api& api) {
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::GetRulesResponse rules;
+  grpc::Status status = api.admin->GetRules(&context, v1::GetRulesRequest(), &rules);
+  REQUIRE(status.ok());
+  return rules;
+}
+
 // Reads stream messages until `match` or the stream ends; the context's deadline bounds it.
 template <class Msg, class Match>
 bool ReadUntil(grpc::ClientReader<Msg>* reader, Msg* msg, Match match) {
@@ -158,7 +172,7 @@ bool ReadUntil(grpc::ClientReader<Msg>* reader, Msg* msg, Match match) {
   return false;
 }
 
-TEST_CASE("a call flows from enqueue to answered, with the offer on WatchOffers", "[server]") {
+TEST_CASE("a call flows from enqueue to answered with the offer on WatchOffers", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
 
@@ -230,7 +244,7 @@ TEST_CASE("a call flows from enqueue to answered, with the offer on WatchOffers"
   watch.TryCancel();
 }
 
-TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[server]") {
+TEST_CASE("offers are withdrawn and rejected and supervisors force states", "[server]") {
   AcddProcess acdd;
   Api api(acdd.target());
   REQUIRE(api.Login("psr-1").ok());
@@ -282,6 +296,142 @@ TEST_CASE("offers are withdrawn and rejected; supervisors force states", "[serve
     CHECK(api.Snapshot().agents_size() == 0);
   }
   watch.TryCancel();
+}
+
+TEST_CASE("concurrent gateways and desktops: every call answered and events gap-free", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  constexpr int kAgents = 4;
+  constexpr int kCallsPerGateway = 40;
+  constexpr int kGateways = 4;
+  constexpr int kCalls = kCallsPerGateway * kGateways;
+
+  // A wallboard checks that sequence numbers arrive in order without gaps. Under a burst
+  // it may fall behind and be cut off (RESOURCE_EXHAUSTED); it then resumes from the last
+  // event it saw, as a real one would.
+  v1::Event first;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    auto reader = api.supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+    REQUIRE(reader->Read(&first));
+    context.TryCancel();
+  }
+  std::atomic<bool> gap_free{true};
+  std::atomic<uint64_t> wallboard_last{first.sequence()};
+  std::atomic<uint64_t> target{std::numeric_limits<uint64_t>::max()};
+  std::atomic<int> resumes{0};
+  const auto wallboard_deadline = Deadline();
+  std::thread wallboard_thread([&] {
+    uint64_t last = first.sequence();
+    while (last < target.load() && std::chrono::system_clock::now() < wallboard_deadline) {
+      grpc::ClientContext context;
+      context.set_deadline(wallboard_deadline);
+      v1::WatchEventsRequest request;
+      request.set_after_sequence(last);
+      auto reader = api.supervisor->WatchEvents(&context, request);
+      v1::Event e;
+      while (last < target.load() && reader->Read(&e)) {
+        // Resuming "after 0" (nothing happened before the first snapshot) is a new snapshot.
+        if (e.type() != v1::SNAPSHOT && e.sequence() != last + 1) gap_free = false;
+        last = e.sequence();
+        wallboard_last = last;
+      }
+      context.TryCancel();
+      if (reader->Finish().error_code() == StatusCode::RESOURCE_EXHAUSTED) ++resumes;
+    }
+  });
+
+  // Desktops: each agent answers its offers until the test cancels its stream.
+  std::atomic<int> answered{0};
+  std::vector<std::unique_ptr<grpc::ClientContext>> desk_contexts;
+  std::vector<std::thread> desktops;
+  for (int a = 0; a < kAgents; ++a) {
+    desk_contexts.push_back(std::make_unique<grpc::ClientContext>());
+    desk_contexts.back()->set_deadline(Deadline());
+    desktops.emplace_back([&, a, context = desk_contexts.back().get()] {
+      Api desk(acdd.target());
+      const std::string id = absl::StrCat("psr-", a);
+      if (!desk.Login(id).ok()) return;
+      v1::AgentRequest who;
+      who.set_agent_id(id);
+      auto offers = desk.desk->WatchOffers(context, who);
+      if (!desk.SetState(id, v1::READY).ok()) return;
+      v1::AgentUpdate update;
+      while (offers->Read(&update)) {
+        if (!update.has_offer()) continue;
+        const std::string contact = update.offer().contact_id();
+        if (!desk.Offer(&v1::AgentDesk::Stub::AcceptOffer, id, contact).ok()) continue;
+        if (!desk.Offer(&v1::AgentDesk::Stub::CompleteContact, id, contact).ok()) continue;
+        grpc::ClientContext end_context;
+        end_context.set_deadline(Deadline());
+        v1::AgentStatus status;
+        if (desk.desk->EndWrapUp(&end_context, who, &status).ok()) ++answered;
+      }
+      (void)offers->Finish();
+    });
+  }
+  std::vector<std::thread> gateways;
+  std::atomic<int> enqueued{0};
+  for (int g = 0; g < kGateways; ++g) {
+    gateways.emplace_back([&, g] {
+      Api gateway(acdd.target());
+      for (int i = 0; i < kCallsPerGateway; ++i) {
+        if (gateway.Enqueue(absl::StrCat("gw", g, "-call-", i)).ok()) ++enqueued;
+      }
+    });
+  }
+  for (std::thread& t : gateways) t.join();
+  // Wait (bounded by the streams' deadline) for the desktops to answer every call.
+  const auto wait_until = desk_contexts.front()->deadline();
+  while (answered.load() < kCalls && std::chrono::system_clock::now() < wait_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& context : desk_contexts) context->TryCancel();
+  for (std::thread& t : desktops) t.join();
+  CHECK(enqueued.load() == kCalls);
+  CHECK(answered.load() == kCalls);
+
+  const v1::Snapshot snapshot = api.Snapshot();
+  CHECK(General(snapshot).answered() == kCalls);
+  CHECK(General(snapshot).waiting() == 0);
+  // The wallboard catches up with the snapshot's sequence. One more event wakes it if it
+  // is already waiting for the next one.
+  target = snapshot.sequence();
+  REQUIRE(api.Enqueue("wake-up", v1::EMAIL).ok());
+  wallboard_thread.join();
+  CHECK(wallboard_last.load() >= snapshot.sequence());
+  INFO("the wallboard resumed " << resumes.load() << " times");
+  CHECK(gap_free.load());
+}
+
+TEST_CASE("priority is optional and a higher one waits ahead and EWT needs a ready agent",
+          "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  v1::ContactStatus normal;
+  REQUIRE(api.Enqueue("normal", v1::VOICE, &normal).ok());
+  CHECK(normal.priority() == 0);
+  CHECK_FALSE(normal.has_ewt_seconds());
+  v1::EnqueueContactRequest urgent;
+  urgent.set_contact_id("urgent");
+  urgent.set_queue("general");
+  urgent.set_channel(v1::VOICE);
+  urgent.set_priority(7);
+  v1::ContactStatus status;
+  REQUIRE(api.Enqueue(urgent, &status).ok());
+  CHECK(status.priority() == 7);
+  CHECK(status.position() == 1);
+  REQUIRE(api.GetContact("normal", &status).ok());
+  CHECK(status.position() == 2);
+  // Once an agent who can serve them is ready, EWT is known (the agent takes "urgent").
+  REQUIRE(api.Login("psr-1").ok());
+  REQUIRE(api.SetState("psr-1", v1::READY).ok());
+  REQUIRE(api.GetContact("urgent", &status).ok());
+  CHECK(status.state() == v1::OFFERED);
+  REQUIRE(api.GetContact("normal", &status).ok());
+  CHECK(status.position() == 1);
+  CHECK(status.has_ewt_seconds());
 }
 
 TEST_CASE("a waiting caller can ask for a callback", "[server]") {
@@ -405,17 +555,17 @@ TEST_CASE("each bad request gets its status code and changes nothing", "[server]
     CHECK_FALSE(reader->Read(&event));
     CHECK(reader->Finish().error_code() == StatusCode::OUT_OF_RANGE);
   }
-  SECTION("UNIMPLEMENTED for rules changes, which arrive with the rules work") {
+  SECTION("INVALID_ARGUMENT for rules that do not load, and the rules stay") {
     grpc::ClientContext context;
     context.set_deadline(Deadline());
+    v1::ApplyRulesRequest request;
+    request.set_rules_textproto("queues { name: \"general\" strategy { name: \"nope\" } }");
     v1::ApplyRulesResponse reply;
-    grpc::Status status = api.admin->ApplyRules(&context, v1::ApplyRulesRequest(), &reply);
-    CHECK(status.error_code() == StatusCode::UNIMPLEMENTED);
-    grpc::ClientContext get_context;
-    get_context.set_deadline(Deadline());
-    v1::GetRulesResponse rules;
-    REQUIRE(api.admin->GetRules(&get_context, v1::GetRulesRequest(), &rules).ok());
-    REQUIRE(rules.queues_size() >= 1);
+    grpc::Status status = api.admin->ApplyRules(&context, request, &reply);
+    CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+    const v1::GetRulesResponse rules = GetRules(api);
+    CHECK(rules.source() == "built-in default");
+    REQUIRE(rules.queues_size() == 1);
     CHECK(rules.queues(0).name() == "general");
   }
 
@@ -556,7 +706,8 @@ TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[serv
   const uint64_t target = api.Snapshot().sequence();
   // Wait (bounded by the stream deadline) for the reader thread to catch up.
   REQUIRE(api.Enqueue("c-after").ok());
-  while (fast_last.load() < target + 1 && std::chrono::system_clock::now() < fast_context.deadline()) {
+  while (fast_last.load() < target + 1 &&
+         std::chrono::system_clock::now() < fast_context.deadline()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(fast_last.load() >= target + 1);
@@ -581,7 +732,8 @@ TEST_CASE("WatchContact follows position and ends at the final state", "[server]
   CHECK(status.position() == 2);
 
   REQUIRE(api.Cancel("first").ok());
-  REQUIRE(ReadUntil(reader.get(), &status, [](const v1::ContactStatus& s) { return s.position() == 1; }));
+  REQUIRE(ReadUntil(reader.get(), &status,
+                    [](const v1::ContactStatus& s) { return s.position() == 1; }));
   REQUIRE(api.Cancel("second").ok());
   REQUIRE(ReadUntil(reader.get(), &status,
                     [](const v1::ContactStatus& s) { return s.state() == v1::ABANDONED; }));
@@ -613,20 +765,195 @@ TEST_CASE("SIGTERM ends streams and exits 0", "[server]") {
   CHECK(final_status.error_code() == StatusCode::UNAVAILABLE);
 }
 
-TEST_CASE("acdd refuses a rules file until rules files exist", "[server]") {
-  CommandResult result = RunCommand({ACDD_PATH, "--listen", "127.0.0.1:0", "--rules", "x.textproto"});
+// A file under the system's temp folder that is removed when the test ends.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    char name[] = "/tmp/acd-rules-XXXXXX.textproto";
+    const int fd = mkstemps(name, static_cast<int>(std::strlen(".textproto")));
+    REQUIRE(fd >= 0);
+    close(fd);
+    path_ = name;
+    Write(text);
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  void Write(const std::string& text) {
+    std::ofstream out(path_, std::ios::trunc);
+    out << text;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+constexpr char kTwoQueues[] = R"(version: "two queues"
+skills: "general"
+queues { name: "general" requirements { skill: "general" } }
+queues { name: "billing" requirements { skill: "general" } closed: true }
+)";
+
+TEST_CASE("acdd runs a rules file and refuses a broken one with file:line:column", "[server]") {
+  const std::string minimal = std::string(ACD_SOURCE_DIR) + "/routing_rules/minimal.textproto";
+  {
+    AcddProcess acdd({"--rules", minimal});
+    Api api(acdd.target());
+    const v1::GetRulesResponse rules = GetRules(api);
+    CHECK(rules.source() == minimal);
+    CHECK_THAT(rules.checksum(), Catch::StartsWith("fnv1a64:"));
+    REQUIRE(rules.queues_size() == 1);
+    CHECK(rules.queues(0).name() == "general");
+    CHECK(rules.rules().queues_size() == 1);
+  }
+  TempFile broken("skills: \"general\"\nqueues { name: \"general\" no_such_field: 1 }\n");
+  CommandResult result =
+      RunCommand({ACDD_PATH, "--listen", "127.0.0.1:0", "--rules", broken.path()},
+                 absl::Seconds(10), /*with_stderr=*/true);
   CHECK(result.exit_code == 2);
+  CHECK_THAT(result.output, Catch::Contains(broken.path() + ":2:"));
+  CHECK_THAT(result.output, !Catch::Contains("listening on"));
+}
+
+TEST_CASE("Admin validates and applies rules while contacts wait", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("c-1").ok());
+
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::ValidateRulesRequest request;
+    request.set_rules_textproto(
+        "skills: \"general\"\nqueues { name: \"general\" requirements { skill: \"nope\" } }");
+    v1::ValidateRulesResponse reply;
+    REQUIRE(api.admin->ValidateRules(&context, request, &reply).ok());
+    CHECK_FALSE(reply.valid());
+    REQUIRE(reply.problems_size() >= 1);
+    CHECK_THAT(reply.problems(0).message(), Catch::Contains("nope"));
+  }
+
+  grpc::ClientContext watch;
+  watch.set_deadline(Deadline());
+  auto events = api.supervisor->WatchEvents(&watch, v1::WatchEventsRequest());
+  v1::Event event;
+  REQUIRE(events->Read(&event));  // snapshot
+
+  auto apply = [&api](const std::string& text, v1::ApplyRulesResponse* reply) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::ApplyRulesRequest request;
+    request.set_rules_textproto(text);
+    return api.admin->ApplyRules(&context, request, reply);
+  };
+  v1::ApplyRulesResponse applied;
+  REQUIRE(apply(kTwoQueues, &applied).ok());
+  CHECK(applied.version() == "two queues");
+  REQUIRE(ReadUntil(events.get(), &event,
+                    [](const v1::Event& e) { return e.type() == v1::RULES_APPLIED; }));
+  CHECK(event.sequence() == applied.sequence());
+
+  // The new queue is closed: FAILED_PRECONDITION. The waiting contact kept its place.
+  grpc::Status closed = api.Enqueue("c-2", v1::VOICE, nullptr, "billing");
+  CHECK(closed.error_code() == StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(closed.error_message(), Catch::Contains("billing"));
+  v1::ContactStatus contact;
+  REQUIRE(api.GetContact("c-1", &contact).ok());
+  CHECK(contact.state() == v1::WAITING);
+  CHECK(contact.position() == 1);
+  const v1::GetRulesResponse rules = GetRules(api);
+  CHECK(rules.source() == "Admin.ApplyRules");
+  CHECK(rules.queues_size() == 2);
+
+  v1::ApplyRulesResponse refused;
+  grpc::Status syntax = apply("queues { name: ", &refused);
+  CHECK(syntax.error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(syntax.error_message(), Catch::Contains("<ApplyRules>:1:"));
+  // Dropping "general" while c-1 waits there, with no queue_moves entry, is refused.
+  grpc::Status dropped = apply(R"(skills: "general"
+queues { name: "billing" requirements { skill: "general" } })",
+                               &refused);
+  CHECK(dropped.error_code() == StatusCode::FAILED_PRECONDITION);
+  CHECK(GetRules(api).queues_size() == 2);
+  watch.TryCancel();
+}
+
+TEST_CASE("contacts are transferred and escalated and their priority changes", "[server]") {
+  TempFile rules(R"(skills: "general"
+queues { name: "general" requirements { skill: "general" } escalation_queue: "supervisors" }
+queues { name: "supervisors" requirements { skill: "general" } }
+)");
+  AcddProcess acdd({"--rules", rules.path()});
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("c-1").ok());
+  REQUIRE(api.Enqueue("c-2").ok());
+  v1::ContactStatus status;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::ChangePriorityRequest request;
+    request.set_contact_id("c-2");
+    request.set_priority(9);
+    REQUIRE(api.gateway->ChangePriority(&context, request, &status).ok());
+    CHECK(status.priority() == 9);
+    CHECK(status.position() == 1);
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::EscalateContactRequest request;
+    request.set_contact_id("c-1");
+    REQUIRE(api.gateway->EscalateContact(&context, request, &status).ok());
+    CHECK(status.queue() == "supervisors");
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::TransferContactRequest request;
+    request.set_contact_id("c-1");
+    request.set_queue("general");
+    REQUIRE(api.gateway->TransferContact(&context, request, &status).ok());
+    CHECK(status.queue() == "general");
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::TransferContactRequest request;
+    request.set_contact_id("c-1");
+    request.set_queue("nowhere");
+    CHECK(api.gateway->TransferContact(&context, request, &status).error_code() ==
+          StatusCode::NOT_FOUND);
+  }
+}
+
+TEST_CASE("SIGHUP reloads the rules file", "[server]") {
+  TempFile rules(R"(skills: "general"
+queues { name: "general" requirements { skill: "general" } })");
+  AcddProcess acdd({"--rules", rules.path()});
+  Api api(acdd.target());
+  REQUIRE(GetRules(api).queues_size() == 1);
+  rules.Write(kTwoQueues);
+  REQUIRE(kill(acdd.pid(), SIGHUP) == 0);
+  // The reload is asynchronous: poll, bounded by a deadline.
+  const auto until = Deadline();
+  int queues = 1;
+  while (queues != 2 && std::chrono::system_clock::now() < until) {
+    queues = GetRules(api).queues_size();
+    if (queues != 2) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(queues == 2);
+  CHECK(GetRules(api).version() == "two queues");
 }
 
 TEST_CASE("acdctl drives the server", "[server]") {
   AcddProcess acdd;
   const std::string acdctl = ACDCTL_PATH;
   CHECK(RunCommand({acdctl, "--target", acdd.target(), "health"}).exit_code == 0);
-  CommandResult login =
-      RunCommand({acdctl, "--target", acdd.target(), "agent", "login", "psr-1", "--skill", "general:3"});
+  CommandResult login = RunCommand(
+      {acdctl, "--target", acdd.target(), "agent", "login", "psr-1", "--skill", "general:3"});
   CHECK(login.exit_code == 0);
   CHECK_THAT(login.output, Catch::Contains("NOT_READY"));
-  CHECK(RunCommand({acdctl, "--target", acdd.target(), "enqueue", "c-1", "--channel", "chat"}).exit_code == 0);
+  CHECK(RunCommand({acdctl, "--target", acdd.target(), "enqueue", "c-1", "--channel", "chat"})
+            .exit_code == 0);
   CommandResult snapshot = RunCommand({acdctl, "--target", acdd.target(), "--json", "snapshot"});
   CHECK(snapshot.exit_code == 0);
   CHECK_THAT(snapshot.output, Catch::Contains("\"queue\":\"general\""));
