@@ -4,8 +4,14 @@
 // same gRPC and the same generated stubs as acdd, with the same HTTP/2 stream limit, so
 // "acdd / echo" measures what the engine, the core thread hop and the edge checks cost.
 //
+// It also serves Supervisor.WatchEvents as the ceiling of the fan-out test: each stream
+// gets a SNAPSHOT, then synthetic CONTACT_QUEUED events (ids, queue, time: the size of
+// acdd's) written back to back, the next one started from the previous write's completion
+// on the gRPC thread, as fast as the client reads. So "events/s delivered" against it is
+// what this gRPC build can push to 100 subscribers on this machine with no engine at all.
+//
 // Prints "listening on HOST:PORT" once it accepts calls (port 0 picks a free one, like
-// acdd); SIGINT/SIGTERM stop it (exit 0). Every other Gateway method is UNIMPLEMENTED.
+// acdd); SIGINT/SIGTERM stop it (exit 0). Every other method is UNIMPLEMENTED.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +24,7 @@
 
 #include "CLI/CLI.hpp"
 #include "acd/v1/gateway.grpc.pb.h"
+#include "acd/v1/supervisor.grpc.pb.h"
 
 namespace acd::bench {
 namespace {
@@ -47,6 +54,49 @@ class EchoGateway final : public v1::Gateway::CallbackService {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
+  }
+};
+
+// One WatchEvents stream: writes events back to back until the client goes away. Deletes
+// itself when gRPC is done with it.
+class EventPump final : public grpc::ServerWriteReactor<v1::Event> {
+ public:
+  EventPump() {
+    // A message must stay unchanged until its write completes, so the snapshot has its own.
+    snapshot_.set_type(v1::SNAPSHOT);
+    snapshot_.mutable_snapshot()->set_sequence(0);
+    StartWrite(&snapshot_);
+    event_.set_type(v1::CONTACT_QUEUED);
+    event_.set_queue("general");
+    event_.set_channel(v1::VOICE);
+    event_.set_priority(0);
+    event_.mutable_time()->set_seconds(1'800'000'000);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // cancelled or broken: nothing more can be written
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client gone"));
+      return;
+    }
+    ++sequence_;
+    event_.set_sequence(sequence_);
+    event_.set_contact_id("lc12345l-" + std::to_string(sequence_ / 2));
+    event_.mutable_time()->set_nanos(static_cast<int32_t>(sequence_ % 1'000'000'000));
+    StartWrite(&event_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  v1::Event snapshot_;
+  v1::Event event_;
+  uint64_t sequence_ = 0;
+};
+
+class EchoSupervisor final : public v1::Supervisor::CallbackService {
+ public:
+  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* context,
+                                                   const v1::WatchEventsRequest* request) override {
+    return new EventPump();
   }
 };
 
@@ -83,11 +133,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   acd::bench::EchoGateway gateway;
+  acd::bench::EchoSupervisor supervisor;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, max_concurrent_streams);
   builder.RegisterService(&gateway);
+  builder.RegisterService(&supervisor);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "echo_server: cannot listen on " << listen << "\n";

@@ -6,11 +6,14 @@
 // Modes:
 //   load       --in-flight pairs run at once (default 128, spread over --channels HTTP/2
 //              connections) for --duration-s after --warmup-s; each slot sends an Enqueue,
-//              then the Cancel of that contact, then the next pair.
+//              then the Cancel of that contact, then the next pair. With --rate R the load
+//              is open loop instead: a pacer thread starts R pairs per second on idle slots.
 //   roundtrip  the same with one pair in flight on one connection: the unloaded round trip.
 //   stream     --subscribers Supervisor.WatchEvents streams (after_sequence 0) opened
 //              first, then the load above; reports the events per second delivered to all
-//              subscribers together and how many were cut off (RESOURCE_EXHAUSTED).
+//              subscribers together and how many were cut off (RESOURCE_EXHAUSTED). The
+//              engine makes two events per pair (CONTACT_QUEUED, CONTACT_ABANDONED), so
+//              with --rate R each subscriber must take 2R events per second.
 //   h2load-body  writes a gRPC-framed EnqueueContactRequest (flag byte 0, 4-byte big-endian
 //              length, message) to --body for h2load, and exits.
 //
@@ -63,6 +66,7 @@ struct Options {
   double duration_s = 10;
   double warmup_s = 1;
   int64_t pairs = 0;  // 0: no limit, run for the duration
+  double rate_pairs_per_s = 0;  // 0: closed loop (every slot always busy); else paced
   int subscribers = 100;
   std::string subscriber_channels = "separate";
   std::string queue = "general";
@@ -168,6 +172,8 @@ class Tally {
   std::map<grpc::StatusCode, uint64_t> errors_;
 };
 
+class PairSlot;
+
 // What every slot of one load run shares: stop and window flags, the id counter, the
 // pair budget and the count of slots still running.
 struct LoadShared {
@@ -182,11 +188,16 @@ struct LoadShared {
   Tally tally;
   std::mutex mu;
   std::condition_variable cv;
-  int running = 0;  // guarded by mu
+  int running = 0;                  // slots with a pair in flight; guarded by mu
+  std::vector<PairSlot*> idle;      // paced mode: slots the pacer may start; guarded by mu
+  bool pacer_done = false;          // paced mode; guarded by mu
+  uint64_t skipped_no_slot = 0;     // paced mode: ticks with every slot busy; guarded by mu
 
-  void SlotFinished() {
+  // A slot has ended its last pair (closed loop) or its current pair (paced: back to idle).
+  void SlotFinished(PairSlot* slot) {
     std::lock_guard<std::mutex> lock(mu);
     --running;
+    if (options.rate_pairs_per_s > 0) idle.push_back(slot);
     cv.notify_all();
   }
 };
@@ -200,14 +211,17 @@ class PairSlot {
     cancel_.set_reason("CALLER_HANGUP");
   }
 
-  // Starts the next pair, or finishes the slot when the run is over.
+  // Starts the next pair, or finishes the slot when the run is over (closed loop) or
+  // when its pair is done (paced: the pacer starts it again).
   void Next() {
-    if (shared_.stop.load(std::memory_order_relaxed) ||
+    if (paced_pair_done_ || shared_.stop.load(std::memory_order_relaxed) ||
         (shared_.options.pairs > 0 &&
          shared_.pairs_left.fetch_sub(1, std::memory_order_relaxed) <= 0)) {
-      shared_.SlotFinished();
+      paced_pair_done_ = false;
+      shared_.SlotFinished(this);
       return;
     }
+    paced_pair_done_ = shared_.options.rate_pairs_per_s > 0;
     const uint64_t n = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
     enqueue_.set_contact_id(absl::StrCat(shared_.id_prefix, n));
     cancel_.set_contact_id(enqueue_.contact_id());
@@ -250,6 +264,7 @@ class PairSlot {
 
   LoadShared& shared_;
   v1::Gateway::Stub& stub_;
+  bool paced_pair_done_ = false;  // paced mode: the pair in flight is this slot's only one
   std::unique_ptr<grpc::ClientContext> context_;
   v1::EnqueueContactRequest enqueue_;
   v1::CancelContactRequest cancel_;
@@ -325,23 +340,33 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   bool ended_before_cancel_ = false;
 };
 
-// Runs the unary load; `window_started` / `window_ended` are called by the main thread at
-// the edges of the measured window (the stream mode samples its subscribers there).
-json RunLoad(const Options& o, int channels, int in_flight,
+// The unary load's connections, opened (and connected) before anything else runs.
+struct LoadConnections {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::Gateway::Stub>> stubs;
+};
+
+// False if the target cannot be reached within 5 s.
+bool ConnectLoad(const Options& o, int channels, LoadConnections& out) {
+  for (int i = 0; i < channels; ++i) {
+    out.channels.push_back(OwnChannel(o.target, i));
+    if (!Connect(*out.channels.back(), std::chrono::seconds(5))) {
+      std::cerr << "load_client: cannot connect to " << o.target << "\n";
+      return false;
+    }
+    out.stubs.push_back(v1::Gateway::NewStub(out.channels.back()));
+  }
+  return true;
+}
+
+// Runs the unary load (none if in_flight is 0: the window still runs, for the stream
+// mode); `window_started` / `window_ended` are called by the main thread at the edges of
+// the measured window (the stream mode samples its subscribers there).
+json RunLoad(const Options& o, LoadConnections& conns, int in_flight,
              const std::function<void()>& window_started,
              const std::function<void()>& window_ended, bool* ok) {
-  std::vector<std::shared_ptr<grpc::Channel>> conns;
-  std::vector<std::unique_ptr<v1::Gateway::Stub>> stubs;
-  for (int i = 0; i < channels; ++i) {
-    conns.push_back(OwnChannel(o.target, i));
-    if (!Connect(*conns.back(), std::chrono::seconds(5))) {
-      std::cerr << "load_client: cannot connect to " << o.target << "\n";
-      *ok = false;
-      return json{{"error", "cannot connect"}};
-    }
-    stubs.push_back(v1::Gateway::NewStub(conns.back()));
-  }
-
+  const int channels = static_cast<int>(conns.stubs.size());
+  auto& stubs = conns.stubs;
   LoadShared shared(o);
   // Unique across runs against one long-lived server: pid, mode and a counter.
   shared.id_prefix = absl::StrCat("lc", getpid(), o.mode.substr(0, 1), "-");
@@ -350,11 +375,48 @@ json RunLoad(const Options& o, int channels, int in_flight,
   for (int i = 0; i < in_flight; ++i) {
     slots.push_back(std::make_unique<PairSlot>(shared, *stubs[i % channels]));
   }
-  shared.running = in_flight;
-  auto all_done = [&shared] { return shared.running == 0; };
+  const bool paced = o.rate_pairs_per_s > 0;
+  auto all_done = [&shared, paced, in_flight] {
+    return in_flight > 0 && shared.running == 0 && (!paced || shared.pacer_done);
+  };
 
   const Clock::time_point begin = Clock::now();
-  for (auto& slot : slots) slot->Next();
+  std::thread pacer;
+  if (in_flight == 0) {
+    shared.pacer_done = true;
+  } else if (paced) {
+    // Open loop: one pair every 1/rate seconds on an idle slot; a tick with no idle slot is
+    // counted and skipped rather than queued.
+    for (auto& slot : slots) shared.idle.push_back(slot.get());
+    pacer = std::thread([&shared, &o, begin] {
+      const auto period = std::chrono::duration<double>(1.0 / o.rate_pairs_per_s);
+      for (uint64_t tick = 0;; ++tick) {
+        std::this_thread::sleep_until(
+            begin + std::chrono::duration_cast<Clock::duration>(period * tick));
+        PairSlot* slot = nullptr;
+        {
+          std::lock_guard<std::mutex> lock(shared.mu);
+          if (shared.stop.load() ||
+              (o.pairs > 0 && shared.pairs_left.load(std::memory_order_relaxed) <= 0)) {
+            shared.pacer_done = true;
+            shared.cv.notify_all();
+            return;
+          }
+          if (shared.idle.empty()) {
+            ++shared.skipped_no_slot;
+            continue;
+          }
+          slot = shared.idle.back();
+          shared.idle.pop_back();
+          ++shared.running;
+        }
+        slot->Next();
+      }
+    });
+  } else {
+    shared.running = in_flight;
+    for (auto& slot : slots) slot->Next();
+  }
   std::unique_lock<std::mutex> lock(shared.mu);
   shared.cv.wait_until(lock, begin + std::chrono::duration<double>(o.warmup_s), all_done);
   shared.recording.store(true);
@@ -369,18 +431,28 @@ json RunLoad(const Options& o, int channels, int in_flight,
   lock.unlock();
   if (window_ended) window_ended();
   lock.lock();
-  shared.cv.wait(lock, all_done);
+  shared.cv.wait(lock, [&] { return shared.running == 0 && shared.pacer_done; });
   lock.unlock();
+  if (pacer.joinable()) pacer.join();
 
   const double window_s = std::chrono::duration<double>(t1 - t0).count();
   json result = shared.tally.ToJson(window_s);
   result["channels"] = channels;
   result["in_flight"] = in_flight;
-  *ok = shared.tally.ok_in_window() > 0 && (o.allow_errors || shared.tally.error_total() == 0);
+  if (paced) {
+    result["rate_pairs_per_s_asked"] = o.rate_pairs_per_s;
+    result["ticks_skipped_no_idle_slot"] = shared.skipped_no_slot;
+  }
+  *ok = (in_flight == 0 || shared.tally.ok_in_window() > 0) && (o.allow_errors || shared.tally.error_total() == 0);
   return result;
 }
 
 json RunStream(const Options& o, bool* ok) {
+  LoadConnections conns;
+  if (!ConnectLoad(o, o.channels, conns)) {
+    *ok = false;
+    return json{{"error", "cannot connect"}};
+  }
   // Subscribers first, each on its own connection unless --subscriber-channels shared.
   std::vector<std::unique_ptr<Subscriber>> subs;
   std::shared_ptr<grpc::Channel> shared_channel;
@@ -410,7 +482,7 @@ json RunStream(const Options& o, bool* ok) {
   };
   Clock::time_point t0, t1;
   json load = RunLoad(
-      o, o.channels, o.in_flight,
+      o, conns, o.in_flight,
       [&] {
         t0 = Clock::now();
         sample(at_start, seq_start);
@@ -420,7 +492,6 @@ json RunStream(const Options& o, bool* ok) {
         sample(at_end, seq_end);
       },
       ok);
-  if (load.contains("error")) return load;
 
   // Anything cut off has ended by itself; end the rest ourselves.
   int cut_off = 0, ended_other = 0, no_snapshot = 0;
@@ -501,13 +572,18 @@ int main(int argc, char** argv) {
   app.add_option("--channels", o.channels, "HTTP/2 connections for the unary load")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000));
-  app.add_option("--in-flight", o.in_flight, "Enqueue/Cancel pairs in flight at once")
+  app.add_option("--in-flight", o.in_flight,
+                 "Enqueue/Cancel pairs in flight at once (stream mode: 0 for no unary load)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100'000));
+      ->check(CLI::Range(0, 100'000));
   app.add_option("--duration-s", o.duration_s, "measured window")->capture_default_str();
   app.add_option("--warmup-s", o.warmup_s, "load before the window, not measured")
       ->capture_default_str();
   app.add_option("--pairs", o.pairs, "stop after this many pairs (0: run for the duration)")
+      ->capture_default_str();
+  app.add_option("--rate", o.rate_pairs_per_s,
+                 "pairs started per second, open loop over the --in-flight slots (0: closed "
+                 "loop, every slot always busy)")
       ->capture_default_str();
   app.add_option("--subscribers", o.subscribers, "stream mode: WatchEvents subscribers")
       ->capture_default_str()
@@ -538,9 +614,13 @@ int main(int argc, char** argv) {
   if (o.mode == "stream") {
     result = acd::bench::RunStream(o, &ok);
   } else if (o.mode == "roundtrip") {
-    result = acd::bench::RunLoad(o, 1, 1, nullptr, nullptr, &ok);
+    acd::bench::LoadConnections conns;
+    if (!acd::bench::ConnectLoad(o, 1, conns)) return 2;
+    result = acd::bench::RunLoad(o, conns, 1, nullptr, nullptr, &ok);
   } else {
-    result = acd::bench::RunLoad(o, o.channels, o.in_flight, nullptr, nullptr, &ok);
+    acd::bench::LoadConnections conns;
+    if (!acd::bench::ConnectLoad(o, o.channels, conns)) return 2;
+    result = acd::bench::RunLoad(o, conns, o.in_flight, nullptr, nullptr, &ok);
   }
   if (result.contains("error")) return 2;
   result["mode"] = o.mode;
