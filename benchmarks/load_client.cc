@@ -414,6 +414,7 @@ json RunLoad(const Options& o, LoadConnections& conns, int in_flight,
       }
     });
   } else {
+    shared.pacer_done = true;  // no pacer: the slots chain their own pairs
     shared.running = in_flight;
     for (auto& slot : slots) slot->Next();
   }
