@@ -303,6 +303,7 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   void OnDone(const grpc::Status& s) override {
     std::lock_guard<std::mutex> lock(mu_);
     status_ = s;
+    ended_at_ = Clock::now();
     ended_before_cancel_ = !cancelled_by_us_.load();
     done_ = true;
     cv_.notify_all();
@@ -322,6 +323,7 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   // Only after WaitDone() returned true.
   const grpc::Status& status() const { return status_; }
   bool ended_before_cancel() const { return ended_before_cancel_; }
+  Clock::time_point ended_at() const { return ended_at_; }
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
@@ -337,6 +339,7 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   std::condition_variable cv_;
   bool done_ = false;
   grpc::Status status_;
+  Clock::time_point ended_at_;
   bool ended_before_cancel_ = false;
 };
 
@@ -482,6 +485,7 @@ json RunStream(const Options& o, bool* ok) {
     }
   };
   Clock::time_point t0, t1;
+  const Clock::time_point load_start = Clock::now();
   json load = RunLoad(
       o, conns, o.in_flight,
       [&] {
@@ -496,6 +500,7 @@ json RunStream(const Options& o, bool* ok) {
 
   // Anything cut off has ended by itself; end the rest ourselves.
   int cut_off = 0, ended_other = 0, no_snapshot = 0;
+  double first_cut_off_s = -1;
   json other_codes = json::object();
   for (auto& s : subs) s->Cancel();
   for (auto& s : subs) {
@@ -503,6 +508,8 @@ json RunStream(const Options& o, bool* ok) {
     if (!s->ended_before_cancel()) continue;
     if (s->status().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       ++cut_off;
+      const double after_s = std::chrono::duration<double>(s->ended_at() - load_start).count();
+      if (first_cut_off_s < 0 || after_s < first_cut_off_s) first_cut_off_s = after_s;
     } else {
       ++ended_other;
       const std::string name = Tally::CodeName(s->status().error_code());
@@ -518,7 +525,8 @@ json RunStream(const Options& o, bool* ok) {
       s.release();
     }
   }
-  uint64_t delivered = 0;
+  uint64_t delivered = 0, delivered_total = 0;
+  for (auto& s : subs) delivered_total += s ? s->events() : 0;
   for (size_t i = 0; i < subs.size(); ++i) delivered += at_end[i] - at_start[i];
   const double window_s = std::chrono::duration<double>(t1 - t0).count();
   const uint64_t generated = seq_end > seq_start ? seq_end - seq_start : 0;
@@ -527,10 +535,12 @@ json RunStream(const Options& o, bool* ok) {
               {"subscribers_ready", ready},
               {"subscribers_without_snapshot", no_snapshot},
               {"subscribers_cut_off", cut_off},
+              {"first_cut_off_after_load_start_s", first_cut_off_s},
               {"subscribers_ended_otherwise", ended_other},
               {"subscriber_end_codes", other_codes},
               {"subscribers_not_ended_after_cancel", stuck},
               {"events_delivered", delivered},
+              {"events_delivered_whole_run", delivered_total},
               {"events_per_s", window_s > 0 ? delivered / window_s : 0.0},
               {"engine_events_in_window", generated},
               {"engine_events_per_s", window_s > 0 ? generated / window_s : 0.0},

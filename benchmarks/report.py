@@ -203,11 +203,22 @@ def main():
                      f"subscribers** (one connection each; load paced at {fmt(rate)} pairs/s = "
                      f"{fmt(2 * rate * s['subscribers'])} events/s to deliver)", fmt(ev),
                      ">= 250,000, none cut off", verdict(ev >= 250000 and cut == 0)))
+        first = s.get("first_cut_off_after_load_start_s", -1)
+        when = f" (the first {first:.2f} s after the load started)" if first >= 0 else ""
         rows.append(("WatchEvents -> acdd (paced): subscribers cut off (RESOURCE_EXHAUSTED)",
-                     fmt(cut), "0", verdict(cut == 0)))
+                     fmt(cut) + when, "0", verdict(cut == 0)))
+        rows.append(("WatchEvents -> acdd (paced): live events received over the whole run, "
+                     "all subscribers", fmt(s.get("events_delivered_whole_run")), "", ""))
         rows.append(("WatchEvents -> acdd (paced): engine events/s in the window, "
                      "unary RPCs/s meanwhile",
                      f"{fmt(s['engine_events_per_s'])}, {fmt(s['load']['rpcs_per_s'])}", "", ""))
+    s = load(os.path.join(results, "stream_acdd_low.json"))
+    if s:
+        rate = s["load"].get("rate_pairs_per_s_asked", 0)
+        rows.append((f"WatchEvents -> acdd, load paced at only {fmt(rate)} pairs/s "
+                     f"({fmt(2 * rate * s['subscribers'])} events/s to deliver): events/s "
+                     "delivered / subscribers cut off",
+                     f"{fmt(s['events_per_s'])} / {fmt(s['subscribers_cut_off'])}", "", ""))
     s = load(os.path.join(results, "stream_acdd_full.json"))
     if s:
         rows.append((f"WatchEvents -> acdd under full unary load ({s['load']['in_flight']} in "
@@ -221,7 +232,7 @@ def main():
             rows.append((f"WatchEvents -> echo_server ceiling, {s['subscribers']} subscribers "
                          f"({what}), no engine, no unary load: events/s delivered",
                          fmt(s["events_per_s"]), "", ""))
-    for name in ("acdd_paced", "acdd_full", "echo_ceiling", "echo_ceiling_shared"):
+    for name in ("acdd_paced", "acdd_low", "acdd_full", "echo_ceiling", "echo_ceiling_shared"):
         s = load(os.path.join(results, f"stream_{name}.json"))
         if s and s.get("subscribers_ended_otherwise"):
             rows.append((f"WatchEvents ({name}): subscribers ended otherwise",

@@ -6,7 +6,8 @@
 # benchmarks/results/*.json and benchmarks/RESULTS.md (benchmarks/report.py).
 #
 #   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
-#   JOBS=2 DURATION_S=8 ROUNDS=2 benchmarks/run.sh
+#   JOBS=2 DURATION_S=8 ROUNDS=3 benchmarks/run.sh
+#   PERF=1 benchmarks/run.sh          # also perf profiles of acdd (results/perf_*.txt)
 #
 # Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
 # missing) and python3 (report). Only loopback addresses are used.
@@ -17,11 +18,11 @@ build=${BUILD_DIR:-$root/build/release}
 results=$root/benchmarks/results
 jobs=${JOBS:-2}
 duration_s=${DURATION_S:-8}
-rounds=${ROUNDS:-2}
+rounds=${ROUNDS:-3}
 in_flight=${IN_FLIGHT:-128}
 channels=${CHANNELS:-4}
 mkdir -p "$results"
-rm -f "$results"/*.json "$results"/*.txt
+rm -f "$results"/*.json "$results"/*.txt "$results"/*.log
 
 log() { echo "run.sh: $*" >&2; }
 
@@ -123,6 +124,9 @@ fi
 # so at STREAM_RATE pairs/s each subscriber must take 2 x STREAM_RATE events/s; 1,250
 # pairs/s is exactly the 250,000 events/s for 100 subscribers.
 stream_rate=${STREAM_RATE:-1250}
+# A low rate that acdd's fan-out keeps up with here (100 x 2 x 100 = 20,000 events/s), to
+# show the streams work and where the capacity lies.
+stream_rate_low=${STREAM_RATE_LOW:-100}
 stream() {  # stream NAME TARGET separate|shared EXTRA_ARGS...
   local name=$1 t=$2 kind=$3
   shift 3
@@ -133,6 +137,7 @@ stream() {  # stream NAME TARGET separate|shared EXTRA_ARGS...
     >/dev/null || true
 }
 stream acdd_paced "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate"
+stream acdd_low "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate_low"
 stream acdd_full "$acdd_target" separate --in-flight "$in_flight"
 # The ceiling: echo_server writes synthetic events back to back, no unary load.
 stream echo_ceiling "$echo_target" separate --in-flight 0
@@ -146,12 +151,44 @@ for name in echo acdd; do
     --out "$results/roundtrip_$name.json" >/dev/null
 done
 
+# ---- perf (PERF=1): where acdd's time goes in the fan-out and in the round trip ----
+# A separate acdd whose subscribers may fall a million events behind, so they are not cut
+# off and the profile shows the fan-out itself.
+if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
+  start_server acdd_perf "$bin_acdd" --log-level warn --stream-buffer 1000000
+  perf_target=$target
+  perf_pid=$server_pid
+  profile() {  # profile NAME LOAD_CLIENT_ARGS...
+    local name=$1
+    shift
+    log "perf: $name"
+    "$bin_load" --target "$perf_target" --label "perf_$name" --duration-s "$duration_s" \
+      --warmup-s 1 --allow-errors --out "$results/perf_$name.json" "$@" >/dev/null &
+    local client=$!
+    sleep 2
+    perf record -g -o "$results/perf_$name.data" -p "$perf_pid" -- sleep 5 >/dev/null 2>&1 || true
+    wait "$client" || true
+    {
+      echo "== threads"
+      perf report -i "$results/perf_$name.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+      echo "== core thread (comm acdd), inclusive"
+      perf report -i "$results/perf_$name.data" --comm acdd --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+      echo "== all threads, inclusive"
+      perf report -i "$results/perf_$name.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+    } >"$results/perf_$name.txt"
+    rm -f "$results/perf_$name.data"
+  }
+  profile stream --mode stream --subscribers 100 --channels "$channels" \
+    --in-flight "$in_flight" --rate "$stream_rate"
+  profile roundtrip --mode roundtrip
+fi
+
 cleanup
 trap - EXIT
 pids=()
 machine >"$results/machine_end.json"
 
 # ---- report ----
-export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate"
+export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate STREAM_RATE_LOW=$stream_rate_low"
 python3 "$root/benchmarks/report.py" "$results" "$root/benchmarks/RESULTS.md"
 log "wrote $root/benchmarks/RESULTS.md"
