@@ -168,14 +168,19 @@ if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
     sleep 2
     perf record -g -o "$results/perf_$name.data" -p "$perf_pid" -- sleep 5 >/dev/null 2>&1 || true
     wait "$client" || true
+    # perf report to files first (a pipe into head hung this script once), bounded in time.
+    local data=$results/perf_$name.data
+    timeout 120 perf report -i "$data" --no-children --sort comm --stdio -g none \
+      >"$results/perf_$name.comm" 2>/dev/null || true
+    timeout 120 perf report -i "$data" --comm acdd --children --sort sym --stdio -g none \
+      >"$results/perf_$name.core" 2>/dev/null || true
     {
       echo "== threads"
-      perf report -i "$results/perf_$name.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+      grep -v '^#' "$results/perf_$name.comm" | grep -v '^$' | head -8 || true
       echo "== core thread (comm acdd), inclusive"
-      perf report -i "$results/perf_$name.data" --comm acdd --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
-      echo "== all threads, inclusive"
-      perf report -i "$results/perf_$name.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+      grep -v '^#' "$results/perf_$name.core" | grep -v '^$' | head -40 || true
     } >"$results/perf_$name.txt"
+    rm -f "$results/perf_$name.comm" "$results/perf_$name.core"
     rm -f "$results/perf_$name.data"
   }
   profile stream --mode stream --subscribers 100 --channels "$channels" \
