@@ -1,0 +1,155 @@
+// echo_server: the ceiling for the server benchmarks (issue 7). A bare gRPC callback server
+// implementing acd.v1.Gateway's EnqueueContact and CancelContact by answering a
+// ContactStatus at once, on the gRPC thread, with no engine behind it. Built against the
+// same gRPC and the same generated stubs as acdd, with the same HTTP/2 stream limit, so
+// "acdd / echo" measures what the engine, the core thread hop and the edge checks cost.
+//
+// It also serves Supervisor.WatchEvents as the ceiling of the fan-out test: each stream
+// gets a SNAPSHOT, then synthetic CONTACT_QUEUED events (ids, queue, time: the size of
+// acdd's) written back to back, the next one started from the previous write's completion
+// on the gRPC thread, as fast as the client reads. So "events/s delivered" against it is
+// what this gRPC build can push to 100 subscribers on this machine with no engine at all.
+//
+// Prints "listening on HOST:PORT" once it accepts calls (port 0 picks a free one, like
+// acdd); SIGINT/SIGTERM stop it (exit 0). Every other method is UNIMPLEMENTED.
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "acd/v1/gateway.grpc.pb.h"
+#include "acd/v1/supervisor.grpc.pb.h"
+
+namespace acd::bench {
+namespace {
+
+// Answers EnqueueContact and CancelContact from the request alone.
+class EchoGateway final : public v1::Gateway::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* EnqueueContact(grpc::CallbackServerContext* context,
+                                           const v1::EnqueueContactRequest* request,
+                                           v1::ContactStatus* response) override {
+    response->set_contact_id(request->contact_id());
+    response->set_queue(request->queue());
+    response->set_state(v1::WAITING);
+    response->set_position(1);
+    response->set_channel(request->channel());
+    response->set_priority(request->has_priority() ? request->priority() : 0);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* CancelContact(grpc::CallbackServerContext* context,
+                                          const v1::CancelContactRequest* request,
+                                          v1::ContactStatus* response) override {
+    response->set_contact_id(request->contact_id());
+    response->set_state(v1::ABANDONED);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+// One WatchEvents stream: writes events back to back until the client goes away. Deletes
+// itself when gRPC is done with it.
+class EventPump final : public grpc::ServerWriteReactor<v1::Event> {
+ public:
+  EventPump() {
+    // A message must stay unchanged until its write completes, so the snapshot has its own.
+    snapshot_.set_type(v1::SNAPSHOT);
+    snapshot_.mutable_snapshot()->set_sequence(0);
+    StartWrite(&snapshot_);
+    event_.set_type(v1::CONTACT_QUEUED);
+    event_.set_queue("general");
+    event_.set_channel(v1::VOICE);
+    event_.set_priority(0);
+    event_.mutable_time()->set_seconds(1'800'000'000);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // cancelled or broken: nothing more can be written
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client gone"));
+      return;
+    }
+    ++sequence_;
+    event_.set_sequence(sequence_);
+    event_.set_contact_id("lc12345l-" + std::to_string(sequence_ / 2));
+    event_.mutable_time()->set_nanos(static_cast<int32_t>(sequence_ % 1'000'000'000));
+    StartWrite(&event_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  v1::Event snapshot_;
+  v1::Event event_;
+  uint64_t sequence_ = 0;
+};
+
+class EchoSupervisor final : public v1::Supervisor::CallbackService {
+ public:
+  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* context,
+                                                   const v1::WatchEventsRequest* request) override {
+    return new EventPump();
+  }
+};
+
+// "HOST:PORT" -> HOST (brackets kept for IPv6).
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+}  // namespace
+}  // namespace acd::bench
+
+int main(int argc, char** argv) {
+  std::string listen = "127.0.0.1:0";
+  // acdd allows max(4 x --max-streams-per-client, 100) concurrent HTTP/2 streams per
+  // connection; with its default of 16 that is 100. Keep the same so both servers see the
+  // same flow of calls from a load client.
+  int max_concurrent_streams = 100;
+  CLI::App app{"echo_server: bare acd.v1.Gateway (Enqueue/Cancel answered at once), the "
+               "benchmark ceiling"};
+  app.add_option("--listen", listen, "HOST:PORT to listen on; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--max-concurrent-streams", max_concurrent_streams,
+                 "HTTP/2 streams per connection (acdd's default is 100)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  CLI11_PARSE(app, argc, argv);
+
+  // SIGINT/SIGTERM are taken by sigwait() below; block them before gRPC starts threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  acd::bench::EchoGateway gateway;
+  acd::bench::EchoSupervisor supervisor;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, max_concurrent_streams);
+  builder.RegisterService(&gateway);
+  builder.RegisterService(&supervisor);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::cerr << "echo_server: cannot listen on " << listen << "\n";
+    return 1;
+  }
+  std::cout << "listening on " << acd::bench::HostOf(listen) << ":" << port << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server->Wait();
+  return 0;
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# run.sh: every figure of issue 7 with one command. Builds Release in build/release, runs
+# the core benchmark, starts acdd and benchmarks/echo_server on loopback (port 0), runs
+# load_client against both in the same run (alternating, so noise hits both alike), h2load
+# against both, the WatchEvents fan-out test and the unloaded round trip, then writes
+# benchmarks/results/*.json and benchmarks/RESULTS.md (benchmarks/report.py).
+#
+#   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
+#   JOBS=2 DURATION_S=8 ROUNDS=3 benchmarks/run.sh
+#   PERF=1 benchmarks/run.sh          # also perf profiles of acdd (results/perf_*.txt)
+#
+# Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
+# missing) and python3 (report). Only loopback addresses are used.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build/release}
+results=$root/benchmarks/results
+jobs=${JOBS:-2}
+duration_s=${DURATION_S:-8}
+rounds=${ROUNDS:-3}
+in_flight=${IN_FLIGHT:-128}
+channels=${CHANNELS:-4}
+mkdir -p "$results"
+rm -f "$results"/*.json "$results"/*.txt "$results"/*.log
+
+log() { echo "run.sh: $*" >&2; }
+
+# The machine, before anything of ours runs (the load average says how shared it is).
+machine() {
+  python3 - "$@" <<'PY'
+import json, os, sys
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(json.dumps({"nproc": os.cpu_count(), "cpu": cpu, "loadavg": open("/proc/loadavg").read().split()[:3],
+                  "kernel": os.uname().release}))
+PY
+}
+echo "{\"start\": $(machine), \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" >"$results/machine_start.json"
+
+# ---- build ----
+log "building Release in $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$jobs" --target acdd echo_server load_client core_benchmark >/dev/null
+bin_acdd=$build/engine/server/acdd
+bin_echo=$build/benchmarks/echo_server
+bin_load=$build/benchmarks/load_client
+bin_core=$build/benchmarks/core_benchmark
+
+# ---- core ----
+log "core_benchmark"
+"$bin_core" --benchmark_out="$results/core.json" --benchmark_out_format=json \
+  --benchmark_counters_tabular=true >"$results/core.txt"
+
+# ---- servers ----
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# start_server NAME BINARY ARGS...: starts it on 127.0.0.1:0; sets $target and $server_pid.
+start_server() {
+  local name=$1 bin=$2
+  shift 2
+  local out=$results/$name.server.txt
+  "$bin" --listen 127.0.0.1:0 "$@" >"$out" 2>"$results/$name.server.log" &
+  server_pid=$!
+  pids+=("$server_pid")
+  target=""
+  for _ in $(seq 200); do
+    target=$(sed -n 's/^listening on //p' "$out")
+    [[ -n "$target" ]] && return 0
+    sleep 0.05
+  done
+  log "$name did not start"
+  exit 1
+}
+
+start_server echo "$bin_echo"
+echo_target=$target
+# acdd logs a warning per cut-off subscriber; keep the rest of its log quiet.
+start_server acdd "$bin_acdd" --log-level warn
+acdd_target=$target
+acdd_pid=$server_pid
+log "echo on $echo_target, acdd on $acdd_target (pid $acdd_pid)"
+
+load() {  # load NAME TARGET EXTRA_ARGS...
+  local name=$1 t=$2
+  shift 2
+  "$bin_load" --target "$t" --label "$name" --duration-s "$duration_s" --warmup-s 1 \
+    --channels "$channels" --in-flight "$in_flight" "$@" >/dev/null
+}
+
+# ---- unary load, alternating echo and acdd ----
+for r in $(seq "$rounds"); do
+  log "unary load round $r: echo"
+  load echo "$echo_target" --out "$results/unary_echo_$r.json"
+  log "unary load round $r: acdd"
+  load acdd "$acdd_target" --out "$results/unary_acdd_$r.json"
+done
+
+# ---- h2load ----
+if command -v h2load >/dev/null; then
+  body=$results/enqueue_body.bin
+  "$bin_load" --mode h2load-body --body "$body"
+  for name in echo acdd; do
+    t=${name}_target
+    log "h2load: $name"
+    # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
+    h2load -c 4 -m 32 -t 1 -D "$duration_s" --warm-up-time=1 -d "$body" \
+      -H 'content-type: application/grpc' -H 'te: trailers' \
+      --log-file="$results/h2load_$name.log" \
+      "http://${!t}/acd.v1.Gateway/EnqueueContact" >"$results/h2load_$name.txt" 2>&1 || true
+  done
+  rm -f "$body"
+else
+  log "h2load not found (Debian package nghttp2-client): skipped"
+fi
+
+# ---- WatchEvents fan-out: 100 subscribers, each on its own connection ----
+# acdd's --max-streams-per-client (16) stays as it is: every subscriber has its own
+# connection, as 100 wallboards would. Each Enqueue+Cancel pair makes two engine events,
+# so at STREAM_RATE pairs/s each subscriber must take 2 x STREAM_RATE events/s; 1,250
+# pairs/s is exactly the issue's 250,000 events/s for 100 subscribers.
+stream_rate=${STREAM_RATE:-1250}
+# A low rate that acdd's fan-out keeps up with here (100 x 2 x 100 = 20,000 events/s), to
+# show the streams work and where the capacity lies.
+stream_rate_low=${STREAM_RATE_LOW:-100}
+stream() {  # stream NAME TARGET separate|shared EXTRA_ARGS...
+  local name=$1 t=$2 kind=$3
+  shift 3
+  log "stream: $name"
+  "$bin_load" --target "$t" --label "$name" --mode stream --subscribers 100 \
+    --subscriber-channels "$kind" --duration-s "$duration_s" --warmup-s 1 \
+    --channels "$channels" --allow-errors --out "$results/stream_$name.json" "$@" \
+    >/dev/null || true
+}
+stream acdd_paced "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate"
+stream acdd_low "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate_low"
+stream acdd_full "$acdd_target" separate --in-flight "$in_flight"
+# The ceiling: echo_server writes synthetic events back to back, no unary load.
+stream echo_ceiling "$echo_target" separate --in-flight 0
+stream echo_ceiling_shared "$echo_target" shared --in-flight 0
+
+# ---- unloaded round trip ----
+for name in echo acdd; do
+  t=${name}_target
+  log "unloaded round trip: $name"
+  "$bin_load" --target "${!t}" --label "$name" --mode roundtrip --duration-s 5 --warmup-s 1 \
+    --out "$results/roundtrip_$name.json" >/dev/null
+done
+
+# ---- perf (PERF=1): where acdd's time goes in the fan-out and in the round trip ----
+# A separate acdd whose subscribers may fall a million events behind, so they are not cut
+# off and the profile shows the fan-out itself.
+if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
+  start_server acdd_perf "$bin_acdd" --log-level warn --stream-buffer 1000000
+  perf_target=$target
+  perf_pid=$server_pid
+  profile() {  # profile NAME LOAD_CLIENT_ARGS...
+    local name=$1
+    shift
+    log "perf: $name"
+    "$bin_load" --target "$perf_target" --label "perf_$name" --duration-s "$duration_s" \
+      --warmup-s 1 --allow-errors --out "$results/perf_$name.json" "$@" >/dev/null &
+    local client=$!
+    sleep 2
+    perf record -g -o "$results/perf_$name.data" -p "$perf_pid" -- sleep 5 >/dev/null 2>&1 || true
+    wait "$client" || true
+    # perf report to files first (a pipe into head hung this script once), bounded in time.
+    local data=$results/perf_$name.data
+    timeout 120 perf report -i "$data" --no-children --sort comm --stdio -g none \
+      >"$results/perf_$name.comm" 2>/dev/null || true
+    timeout 120 perf report -i "$data" --comm acdd --children --sort sym --stdio -g none \
+      >"$results/perf_$name.core" 2>/dev/null || true
+    {
+      echo "== threads"
+      grep -v '^#' "$results/perf_$name.comm" | grep -v '^$' | head -8 || true
+      echo "== core thread (comm acdd), inclusive"
+      grep -v '^#' "$results/perf_$name.core" | grep -v '^$' | head -40 || true
+    } >"$results/perf_$name.txt"
+    rm -f "$results/perf_$name.comm" "$results/perf_$name.core"
+    rm -f "$results/perf_$name.data"
+  }
+  profile stream --mode stream --subscribers 100 --channels "$channels" \
+    --in-flight "$in_flight" --rate "$stream_rate"
+  profile roundtrip --mode roundtrip
+fi
+
+cleanup
+trap - EXIT
+pids=()
+machine >"$results/machine_end.json"
+
+# ---- report ----
+export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate STREAM_RATE_LOW=$stream_rate_low"
+python3 "$root/benchmarks/report.py" "$results" "$root/benchmarks/RESULTS.md"
+log "wrote $root/benchmarks/RESULTS.md"
