@@ -24,11 +24,14 @@ absl::StatusOr<std::unique_ptr<CoreLoop>> CoreLoop::Create(core::EngineConfig co
 }
 
 CoreLoop::CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands)
-    : limits_(limits), feed_(io_, feed_options), max_pending_commands_(max_pending_commands) {}
+    : limits_(limits),
+      feed_(io_, fan_out_, feed_options),
+      max_pending_commands_(max_pending_commands) {}
 
 CoreLoop::~CoreLoop() { Stop(); }
 
 void CoreLoop::Start() {
+  fan_out_.Start();
   work_.emplace(io_.get_executor());
   thread_ = std::thread([this] {
     boost::asio::post(io_, [this] { AfterCommand(); });
@@ -45,6 +48,7 @@ void CoreLoop::Stop() {
   });
   work_.reset();
   thread_.join();
+  fan_out_.Stop();  // after the core: the core's last work may still schedule kicks
 }
 
 void CoreLoop::Post(Command command) {

@@ -21,6 +21,7 @@
 #include "engine/core/config.h"
 #include "engine/core/engine.h"
 #include "engine/server/event_feed.h"
+#include "engine/server/fan_out.h"
 #include "engine/server/wall_clock.h"
 
 namespace acd::server {
@@ -54,6 +55,8 @@ class CoreLoop {
   [[nodiscard]] absl::Status TryPost(Command command);
 
   boost::asio::io_context& io() { return io_; }
+  // The thread that writes the streams (OutboundStream needs it).
+  FanOut& fan_out() { return fan_out_; }
   // The limits the edge checks requests against. Rules files do not set limits, so these
   // stay those of the first config while rules change.
   const core::Limits& limits() const { return limits_; }
@@ -69,6 +72,7 @@ class CoreLoop {
   boost::asio::io_context io_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   boost::asio::steady_timer timer_{io_};
+  FanOut fan_out_;
   EventFeed feed_;
   std::unique_ptr<core::Engine> engine_;
   std::thread thread_;

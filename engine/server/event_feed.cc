@@ -25,8 +25,8 @@ bool IsFinal(v1::ContactState s) {
 
 }  // namespace
 
-EventFeed::EventFeed(boost::asio::io_context& core, Options options)
-    : core_(core), options_(options), refresh_timer_(core) {}
+EventFeed::EventFeed(boost::asio::io_context& core, FanOut& fan_out, Options options)
+    : core_(core), fan_out_(fan_out), options_(options), refresh_timer_(core) {}
 
 EventFeed::~EventFeed() = default;
 
@@ -310,12 +310,14 @@ void EventFeed::Flush() {
   dirty_queues_.clear();
   dirty_contacts_.clear();
   staffing_changed_ = false;
+  fan_out_.Flush();
 }
 
 void EventFeed::RefreshStale() {
   for (auto& [stream, watch] : contact_watches_) {
     if (watch.stale) RefreshContact(stream, watch);
   }
+  fan_out_.Flush();
 }
 
 // ---- Every event ----
@@ -347,6 +349,7 @@ void EventFeed::EndAll() {
   for (EventStream* s : event_streams_) s->CutOff(shutting_down);
   for (auto& [s, agent] : offer_stream_agent_) s->CutOff(shutting_down);
   for (auto& [s, watch] : contact_watches_) s->CutOff(shutting_down);
+  fan_out_.Flush();
 }
 
 }  // namespace acd::server

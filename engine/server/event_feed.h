@@ -36,6 +36,7 @@
 #include "acd/v1/supervisor.pb.h"
 #include "engine/core/engine.h"
 #include "engine/core/event.h"
+#include "engine/server/fan_out.h"
 #include "engine/server/outbound_stream.h"
 
 namespace acd::server {
@@ -54,7 +55,9 @@ class EventFeed final : public core::EventSink {
     absl::Duration contact_refresh = absl::Seconds(1);
   };
 
-  EventFeed(boost::asio::io_context& core, Options options);
+  // Streams are written by `fan_out` (see fan_out.h); the feed flushes it after each
+  // command.
+  EventFeed(boost::asio::io_context& core, FanOut& fan_out, Options options);
   ~EventFeed() override;
 
   // REQUIRES: called once, before the first event, with the engine this feed listens to.
@@ -62,7 +65,8 @@ class EventFeed final : public core::EventSink {
 
   void OnEvent(const core::Event& event) override;
 
-  // After each command (and timer firing): sends WatchContact updates that changed.
+  // After each command (and timer firing): sends WatchContact updates that changed and
+  // hands the streams with new messages to the fan-out thread.
   void Flush();
 
   // Each Watch* registers a stream the caller created, and sends its first messages. On
@@ -107,6 +111,7 @@ class EventFeed final : public core::EventSink {
   void RefreshStale();
 
   boost::asio::io_context& core_;
+  FanOut& fan_out_;
   const Options options_;
   const core::Engine* engine_ = nullptr;
   bool accepting_ = true;

@@ -1,9 +1,11 @@
 // OutboundStream<Msg>: one server-streaming RPC (WatchEvents, WatchOffers, WatchContact)
-// as a gRPC callback write reactor with a bounded buffer of messages waiting to be sent.
+// as a gRPC callback write reactor, with a bounded queue of messages waiting to be sent.
 //
-// Thread rules: every member is touched on the core thread only. gRPC calls the On*()
-// notifications on its own threads; they only post a task to the core thread. That keeps
-// the fan-out free of locks, like the core itself.
+// Thread rules: Push(), EndAfterPending(), CutOff(), set_capacity() and set_on_done() on
+// the core thread. The core thread never calls into gRPC for a stream: a push to an idle
+// stream schedules it on the FanOut thread, which starts the write; each completed write
+// starts the next on gRPC's thread (OnWriteDone). The queue (StreamQueue) has its own
+// lock; no core state is shared.
 //
 // Bounds: at most `capacity` messages wait; a Push() beyond that means the client reads
 // more slowly than events arrive, and the stream is ended with RESOURCE_EXHAUSTED (the
@@ -11,8 +13,8 @@
 // are shared, immutable and reference-counted, so fanning one event out to many
 // subscribers costs a pointer each.
 //
-// Lifetime: the reactor deletes itself on the core thread after gRPC's OnDone, first
-// calling the `on_done` hook so its owner can forget it.
+// Lifetime: after gRPC's OnDone, the core thread calls the `on_done` hook (so its owner
+// forgets the stream), then FanOut::Retire() deletes it.
 #ifndef ACD_ENGINE_SERVER_OUTBOUND_STREAM_H_
 #define ACD_ENGINE_SERVER_OUTBOUND_STREAM_H_
 
@@ -21,124 +23,90 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "engine/server/fan_out.h"
+#include "engine/server/stream_queue.h"
 #include "spdlog/spdlog.h"
 
 namespace acd::server {
 
 template <class Msg>
-class OutboundStream final : public grpc::ServerWriteReactor<Msg> {
+class OutboundStream final : public grpc::ServerWriteReactor<Msg>, public Kickable {
  public:
   using MessagePtr = std::shared_ptr<const Msg>;
 
   // `core` is the core thread's io_context. `name` (method and peer) is for logs.
-  OutboundStream(boost::asio::io_context& core, size_t capacity, std::string name)
-      : core_(core), capacity_(capacity), name_(std::move(name)) {}
+  OutboundStream(boost::asio::io_context& core, FanOut& fan_out, size_t capacity, std::string name)
+      : core_(core), fan_out_(fan_out), queue_(capacity), name_(std::move(name)) {}
 
-  // Core thread. Called once, after gRPC's OnDone, just before the reactor deletes itself.
+  // Core thread. Called once, after gRPC's OnDone, just before the stream is retired.
   void set_on_done(std::function<void()> on_done) { on_done_ = std::move(on_done); }
 
   // Core thread. Queues `message`. Returns false if the stream is ending (the message is
   // dropped) or has just been cut off for falling `capacity` messages behind.
   bool Push(MessagePtr message) {
-    if (ending_) return false;
-    if (pending_.size() >= capacity_) {
-      spdlog::warn("{}: subscriber fell {} messages behind; ending it", name_, capacity_);
-      CutOff(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("subscriber fell more than ", capacity_,
-                                       " messages behind; resume to continue")));
-      return false;
+    bool kick = false;
+    const auto result = queue_.Push(std::move(message), &kick);
+    if (kick) fan_out_.Schedule(this);
+    if (result == StreamQueue<Msg>::PushResult::kCutOff) {
+      spdlog::warn("{}: subscriber fell behind its buffer; ending it", name_);
     }
-    pending_.push_back(std::move(message));
-    WriteNext();
-    return true;
+    return result == StreamQueue<Msg>::PushResult::kQueued;
   }
 
   // Core thread. Ends the stream with `status` once the messages already queued are sent.
   void EndAfterPending(grpc::Status status) {
-    if (ending_) return;
-    ending_ = true;
-    final_status_ = std::move(status);
-    WriteNext();
+    if (queue_.EndAfterPending(std::move(status))) fan_out_.Schedule(this);
   }
 
   // Core thread. Ends the stream now with `status`, dropping queued messages.
   void CutOff(grpc::Status status) {
-    if (ending_ && pending_.empty()) return;
-    pending_.clear();
-    ending_ = true;
-    final_status_ = std::move(status);
-    WriteNext();
+    if (queue_.CutOff(std::move(status))) fan_out_.Schedule(this);
   }
 
   // Core thread. Raises the bound, e.g. to make room for a resume backlog.
-  void set_capacity(size_t capacity) { capacity_ = capacity; }
+  void set_capacity(size_t capacity) { queue_.set_capacity(capacity); }
 
-  // Core thread. True once the stream accepts no more messages.
-  bool ending() const { return ending_; }
+  // True once the stream accepts no more messages.
+  bool ending() const { return queue_.ending(); }
   const std::string& name() const { return name_; }
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const { return queue_.pending(); }
+
+  // Fan-out thread.
+  void Kick() override { Perform(queue_.Kick()); }
 
  private:
-  // Core thread: starts the next write, or finishes when nothing is left to write.
-  void WriteNext() {
-    if (writing_ || finished_) return;
-    if (!pending_.empty()) {
-      in_flight_ = std::move(pending_.front());
-      pending_.pop_front();
-      writing_ = true;
-      this->StartWrite(in_flight_.get());
-      return;
-    }
-    if (ending_) {
-      finished_ = true;
-      this->Finish(*final_status_);
+  void Perform(const typename StreamQueue<Msg>::Step& step) {
+    switch (step.kind) {
+      case StreamQueue<Msg>::Step::kWrite:
+        this->StartWrite(step.message);
+        break;
+      case StreamQueue<Msg>::Step::kFinish:
+        this->Finish(step.status);
+        break;
+      case StreamQueue<Msg>::Step::kNone:
+        break;
     }
   }
 
-  void OnWriteDone(bool ok) override {
-    boost::asio::post(core_, [this, ok] {
-      writing_ = false;
-      in_flight_.reset();
-      if (!ok) {
-        // The call is broken (client gone); nothing more can be written.
-        CutOff(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-        return;
-      }
-      WriteNext();
-    });
-  }
-
-  void OnCancel() override {
-    boost::asio::post(core_, [this] {
-      CutOff(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-    });
-  }
-
+  void OnWriteDone(bool ok) override { Perform(queue_.WriteDone(ok)); }
+  void OnCancel() override { Perform(queue_.Cancelled()); }
   void OnDone() override {
     boost::asio::post(core_, [this] {
       if (on_done_) on_done_();
-      delete this;
+      fan_out_.Retire(this);
     });
   }
 
   boost::asio::io_context& core_;
-  size_t capacity_;
+  FanOut& fan_out_;
+  StreamQueue<Msg> queue_;
   const std::string name_;
-  std::function<void()> on_done_;
-  std::deque<MessagePtr> pending_;
-  MessagePtr in_flight_;  // kept alive until its write completes
-  bool writing_ = false;
-  bool ending_ = false;
-  bool finished_ = false;
-  std::optional<grpc::Status> final_status_;
+  std::function<void()> on_done_;  // core thread
 };
 
 }  // namespace acd::server

@@ -216,7 +216,8 @@ grpc::ServerUnaryReactor* GatewayService::EscalateContact(grpc::CallbackServerCo
 grpc::ServerWriteReactor<v1::ContactStatus>* GatewayService::WatchContact(
     grpc::CallbackServerContext* context, const v1::WatchContactRequest* request) {
   const std::string client = context->peer();
-  auto* stream = new ContactStream(loop_.io(), stream_buffer_, "WatchContact " + client);
+  auto* stream =
+      new ContactStream(loop_.io(), loop_.fan_out(), stream_buffer_, "WatchContact " + client);
   absl::Status edge = CheckId(request->contact_id(), "contact_id", loop_.limits());
   loop_.Post([stream, edge, client, id = request->contact_id()](Engine&, EventFeed& feed) {
     absl::Status status = edge.ok() ? feed.WatchContact(stream, id, client) : edge;
@@ -287,7 +288,8 @@ grpc::ServerUnaryReactor* AgentDeskService::EndWrapUp(grpc::CallbackServerContex
 grpc::ServerWriteReactor<v1::AgentUpdate>* AgentDeskService::WatchOffers(
     grpc::CallbackServerContext* context, const v1::AgentRequest* request) {
   const std::string client = context->peer();
-  auto* stream = new OfferStream(loop_.io(), stream_buffer_, "WatchOffers " + client);
+  auto* stream =
+      new OfferStream(loop_.io(), loop_.fan_out(), stream_buffer_, "WatchOffers " + client);
   absl::Status edge = CheckId(request->agent_id(), "agent_id", loop_.limits());
   loop_.Post([stream, edge, client, id = request->agent_id()](Engine&, EventFeed& feed) {
     absl::Status status = edge.ok() ? feed.WatchOffers(stream, id, client) : edge;
@@ -310,7 +312,8 @@ grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerCon
 grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
     grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) {
   const std::string client = context->peer();
-  auto* stream = new EventStream(loop_.io(), stream_buffer_, "WatchEvents " + client);
+  auto* stream =
+      new EventStream(loop_.io(), loop_.fan_out(), stream_buffer_, "WatchEvents " + client);
   loop_.Post([stream, client, after = request->after_sequence()](Engine&, EventFeed& feed) {
     absl::Status status = feed.WatchEvents(stream, after, client);
     if (!status.ok()) stream->CutOff(ToGrpc(status));

@@ -781,6 +781,43 @@ TEST_CASE("SIGTERM ends streams and exits 0", "[server]") {
   CHECK(final_status.error_code() == StatusCode::UNAVAILABLE);
 }
 
+// Issue 4's hang: a subscriber that stops reading while events pile up and then goes
+// away (its write in flight fails after the stream is already ending) must still let the
+// server finish the call, or grpc::Server::Shutdown() waits for it for ever.
+TEST_CASE("SIGTERM exits after subscribers with deep backlogs went away", "[server]") {
+  AcddProcess acdd({"--stream-buffer", "1000000", "--shutdown-grace-ms", "60000"});
+  Api api(acdd.target());
+  {
+    grpc::ChannelArguments slow_args;
+    slow_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    slow_args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+    std::vector<std::unique_ptr<Api>> clients;
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+    std::vector<std::unique_ptr<grpc::ClientReader<v1::Event>>> readers;
+    for (int i = 0; i < 12; ++i) {
+      clients.push_back(std::make_unique<Api>(acdd.target(), slow_args));
+      contexts.push_back(std::make_unique<grpc::ClientContext>());
+      contexts.back()->set_deadline(Deadline());
+      readers.push_back(
+          clients.back()->supervisor->WatchEvents(contexts.back().get(), v1::WatchEventsRequest()));
+      v1::Event event;
+      REQUIRE(readers.back()->Read(&event));  // registered; now it stops reading
+    }
+    // Far more than the subscribers' HTTP/2 windows hold: writes stay in flight.
+    for (int i = 0; i < 5000; ++i) {
+      const std::string agent = absl::StrCat("psr-", i);
+      REQUIRE(api.Login(agent).ok());
+      REQUIRE(api.Logout(agent).ok());
+    }
+    // The wallboards go away without reading: cancelled, connections closed.
+    for (auto& context : contexts) context->TryCancel();
+    for (auto& reader : readers) reader->Finish();
+  }
+  // The server still serves, then stops in time.
+  REQUIRE(api.Enqueue("c-after").ok());
+  CHECK(acdd.Stop(SIGTERM, absl::Seconds(20)) == std::optional<int>(0));
+}
+
 // A file under the system's temp folder that is removed when the test ends.
 class TempFile {
  public:

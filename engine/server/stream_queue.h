@@ -1,0 +1,181 @@
+// StreamQueue<Msg>: the state of one server-streaming RPC's outgoing messages: a bounded
+// queue, at most one write in flight, and the end of the stream. It makes no gRPC calls
+// itself; each method returns the Step its caller must perform (start a write, or finish
+// the call), so the rules below can be tested without a server.
+//
+// Thread rules: safe from any thread (one mutex). The core thread pushes; the fan-out
+// thread runs Kick(); gRPC threads report write completions and cancellation.
+//
+// Invariants:
+//  - at most one write is in flight, and at most one kick is scheduled; never both;
+//  - every stream is finished exactly once (a Step of kind kFinish), after its last write
+//    completed, whatever the order of cancellation, failed writes and ends. (A call whose
+//    reactor never finishes keeps grpc::Server::Shutdown() waiting for ever.)
+//  - at most `capacity` messages wait; a push beyond that cuts the stream off with
+//    RESOURCE_EXHAUSTED (the subscriber fell behind) and drops what was waiting.
+//
+// Writes are not given gRPC's buffer hint: a hinted write completes only when something
+// flushes it, and with one write in flight nothing would (measured: streams stalled).
+// gRPC's transport still coalesces messages queued while a socket write is under way.
+#ifndef ACD_ENGINE_SERVER_STREAM_QUEUE_H_
+#define ACD_ENGINE_SERVER_STREAM_QUEUE_H_
+
+#include <grpcpp/support/status.h>
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace acd::server {
+
+template <class Msg>
+class StreamQueue {
+ public:
+  using MessagePtr = std::shared_ptr<const Msg>;
+
+  // What the caller must do next.
+  struct Step {
+    enum Kind { kNone, kWrite, kFinish };
+    Kind kind = kNone;
+    const Msg* message = nullptr;  // kWrite; kept alive until WriteDone()
+    grpc::Status status;           // kFinish
+  };
+
+  enum class PushResult {
+    kQueued,
+    kDropped,  // the stream is ending; the message was not queued
+    kCutOff,   // this push overflowed the bound; the stream now ends RESOURCE_EXHAUSTED
+  };
+
+  explicit StreamQueue(size_t capacity) : capacity_(capacity) {}
+
+  // Queues `message`. Sets *kick when the caller must schedule a Kick().
+  PushResult Push(MessagePtr message, bool* kick) {
+    absl::MutexLock lock(&mu_);
+    *kick = false;
+    if (ending_) return PushResult::kDropped;
+    if (pending_.size() >= capacity_) {
+      CutOffLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                absl::StrCat("subscriber fell more than ", capacity_,
+                                             " messages behind; resume to continue")));
+      *kick = NeedsKickLocked();
+      return PushResult::kCutOff;
+    }
+    pending_.push_back(std::move(message));
+    *kick = NeedsKickLocked();
+    return PushResult::kQueued;
+  }
+
+  // Ends the stream with `status` once the queued messages are written. The first end
+  // wins. Returns true when the caller must schedule a Kick().
+  bool EndAfterPending(grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    if (!ending_) {
+      ending_ = true;
+      final_status_ = std::move(status);
+    }
+    return NeedsKickLocked();
+  }
+
+  // Ends the stream with `status` now, dropping queued messages (a write in flight still
+  // completes first). The first end wins. Returns true when the caller must Kick().
+  bool CutOff(grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    CutOffLocked(std::move(status));
+    return NeedsKickLocked();
+  }
+
+  // The scheduled kick runs: the next step.
+  Step Kick() {
+    absl::MutexLock lock(&mu_);
+    kick_scheduled_ = false;
+    return NextLocked();
+  }
+
+  // The write in flight completed (`ok` false: the call is broken).
+  Step WriteDone(bool ok) {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    in_flight_.reset();
+    if (!ok) CutOffLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+    return NextLocked();
+  }
+
+  // The client cancelled (or the server is cancelling the call).
+  Step Cancelled() {
+    absl::MutexLock lock(&mu_);
+    CutOffLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+    return NextLocked();  // nothing if a write is in flight or a kick will finish it
+  }
+
+  // Raises the bound, e.g. to make room for a resume backlog.
+  void set_capacity(size_t capacity) {
+    absl::MutexLock lock(&mu_);
+    capacity_ = capacity;
+  }
+  // True once the stream accepts no more messages.
+  bool ending() const {
+    absl::MutexLock lock(&mu_);
+    return ending_;
+  }
+  size_t pending() const {
+    absl::MutexLock lock(&mu_);
+    return pending_.size();
+  }
+
+ private:
+  void CutOffLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pending_.clear();
+    if (!ending_) {
+      ending_ = true;
+      final_status_ = std::move(status);
+    }
+  }
+
+  // True (and a kick counts as scheduled) when there is work and nobody will do it.
+  bool NeedsKickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || kick_scheduled_ || finished_) return false;
+    if (pending_.empty() && !ending_) return false;
+    kick_scheduled_ = true;
+    return true;
+  }
+
+  Step NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Step step;
+    if (writing_ || kick_scheduled_ || finished_) return step;
+    if (!pending_.empty()) {
+      in_flight_ = std::move(pending_.front());
+      pending_.pop_front();
+      writing_ = true;
+      step.kind = Step::kWrite;
+      step.message = in_flight_.get();
+      return step;
+    }
+    if (ending_) {
+      finished_ = true;
+      step.kind = Step::kFinish;
+      step.status = *final_status_;
+    }
+    return step;
+  }
+
+  mutable absl::Mutex mu_;
+  size_t capacity_ ABSL_GUARDED_BY(mu_);
+  std::deque<MessagePtr> pending_ ABSL_GUARDED_BY(mu_);
+  MessagePtr in_flight_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool kick_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace acd::server
+
+#endif  // ACD_ENGINE_SERVER_STREAM_QUEUE_H_

@@ -1,0 +1,142 @@
+// StreamQueue: the rules of a stream's outgoing messages, without a server. Each test
+// plays one order of pushes, kicks, write completions and cancellation, and checks the
+// steps the reactor would perform.
+#include "engine/server/stream_queue.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+
+namespace acd::server {
+namespace {
+
+using Queue = StreamQueue<std::string>;
+using Step = Queue::Step;
+
+std::shared_ptr<const std::string> Msg(const std::string& text) {
+  return std::make_shared<const std::string>(text);
+}
+
+// Pushes `text`; returns whether a kick was asked for.
+bool Push(Queue& q, const std::string& text,
+          Queue::PushResult expect = Queue::PushResult::kQueued) {
+  bool kick = false;
+  CHECK(q.Push(Msg(text), &kick) == expect);
+  return kick;
+}
+
+void RequireWrite(const Step& step, const std::string& text) {
+  REQUIRE(step.kind == Step::kWrite);
+  CHECK(*step.message == text);
+}
+
+void RequireFinish(const Step& step, grpc::StatusCode code) {
+  REQUIRE(step.kind == Step::kFinish);
+  CHECK(step.status.error_code() == code);
+}
+
+TEST_CASE("an idle stream asks for one kick; a backlog is written in order, one at a time",
+          "[stream_queue]") {
+  Queue q(10);
+  CHECK(Push(q, "a"));
+  CHECK_FALSE(Push(q, "b"));  // the kick is already scheduled
+  CHECK_FALSE(Push(q, "c"));
+  RequireWrite(q.Kick(), "a");
+  CHECK_FALSE(Push(q, "d"));  // a write is in flight
+  RequireWrite(q.WriteDone(true), "b");
+  RequireWrite(q.WriteDone(true), "c");
+  RequireWrite(q.WriteDone(true), "d");
+  CHECK(q.WriteDone(true).kind == Step::kNone);
+  CHECK(q.pending() == 0);
+  CHECK(Push(q, "e"));  // idle again
+  RequireWrite(q.Kick(), "e");
+}
+
+TEST_CASE("cancellation while a write is in flight still finishes the call once",
+          "[stream_queue]") {
+  // The order that hung acdd's shutdown (issue 4): the client goes away (OnCancel) with a
+  // backlog and a write in flight; the write then fails.
+  Queue q(1000);
+  Push(q, "a");
+  Push(q, "b");
+  RequireWrite(q.Kick(), "a");
+  CHECK(q.Cancelled().kind == Step::kNone);  // the write in flight must complete first
+  CHECK(q.ending());
+  RequireFinish(q.WriteDone(false), grpc::StatusCode::CANCELLED);
+  CHECK(q.pending() == 0);
+  CHECK(q.Kick().kind == Step::kNone);  // never twice
+  CHECK(q.Cancelled().kind == Step::kNone);
+}
+
+TEST_CASE("a failed write before the cancellation finishes once", "[stream_queue]") {
+  Queue q(10);
+  Push(q, "a");
+  Push(q, "b");
+  RequireWrite(q.Kick(), "a");
+  RequireFinish(q.WriteDone(false), grpc::StatusCode::CANCELLED);
+  CHECK(q.Cancelled().kind == Step::kNone);
+}
+
+TEST_CASE("cancellation of an idle stream finishes at once", "[stream_queue]") {
+  Queue q(10);
+  RequireFinish(q.Cancelled(), grpc::StatusCode::CANCELLED);
+  bool kick = true;
+  CHECK(q.Push(Msg("late"), &kick) == Queue::PushResult::kDropped);
+  CHECK_FALSE(kick);
+}
+
+TEST_CASE("cancellation with a kick scheduled leaves the finish to the kick", "[stream_queue]") {
+  Queue q(10);
+  CHECK(Push(q, "a"));
+  CHECK(q.Cancelled().kind == Step::kNone);
+  RequireFinish(q.Kick(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_CASE("a subscriber that falls behind is cut off with RESOURCE_EXHAUSTED", "[stream_queue]") {
+  Queue q(2);
+  Push(q, "a");
+  RequireWrite(q.Kick(), "a");  // in flight; the client does not read
+  Push(q, "b");
+  Push(q, "c");
+  CHECK_FALSE(Push(q, "d", Queue::PushResult::kCutOff));  // the write in flight finishes it
+  Push(q, "e", Queue::PushResult::kDropped);
+  CHECK(q.pending() == 0);
+  const Step last = q.WriteDone(true);
+  RequireFinish(last, grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(last.status.error_message().find("resume") != std::string::npos);
+}
+
+TEST_CASE("EndAfterPending writes what is queued, then finishes with its status",
+          "[stream_queue]") {
+  Queue q(10);
+  Push(q, "a");
+  Push(q, "b");
+  CHECK_FALSE(q.EndAfterPending(grpc::Status::OK));  // the kick is scheduled already
+  Push(q, "late", Queue::PushResult::kDropped);
+  RequireWrite(q.Kick(), "a");
+  RequireWrite(q.WriteDone(true), "b");
+  RequireFinish(q.WriteDone(true), grpc::StatusCode::OK);
+
+  Queue idle(10);
+  CHECK(idle.EndAfterPending(grpc::Status::OK));  // nothing queued: the kick finishes
+  RequireFinish(idle.Kick(), grpc::StatusCode::OK);
+}
+
+TEST_CASE("the first end wins", "[stream_queue]") {
+  Queue q(10);
+  Push(q, "a");
+  q.EndAfterPending(grpc::Status::OK);
+  q.CutOff(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
+  CHECK(q.pending() == 0);  // the cut-off still drops what waits
+  RequireFinish(q.Kick(), grpc::StatusCode::OK);
+}
+
+TEST_CASE("a resume backlog fits once the bound is raised", "[stream_queue]") {
+  Queue q(2);
+  q.set_capacity(5);
+  for (const char* m : {"1", "2", "3", "4", "5"}) Push(q, m);
+  Push(q, "6", Queue::PushResult::kCutOff);
+}
+
+}  // namespace
+}  // namespace acd::server
