@@ -1,24 +1,31 @@
 // acd-sim: the call-center simulator's command line.
 //   acd-sim run SCENARIO  play a scenario file in virtual time against engine/core
+//                       [--json] [--intervals CSV] [--report HTML] [--no-progress]
 //   acd-sim run ...     simulate one queue in virtual time, every decision by engine/core
 //   acd-sim load SCENARIO --target HOST:PORT [--speed X]  play it against a running acdd
 //   acd-sim erlang ...  Erlang C (or, with --patience-s, Erlang A) predictions
 //   acd-sim staff ...   the fewest agents meeting a service-level target
 // See simulators/single_queue_sim.h and simulators/queueing_theory.h for the models and
 // the KPI definitions.
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "simulators/html_report.h"
 #include "simulators/kpi_report.h"
 #include "simulators/live_load.h"
+#include "simulators/progress_bar.h"
 #include "simulators/queueing_theory.h"
 #include "simulators/scenario.h"
 #include "simulators/scenario_report.h"
@@ -100,13 +107,41 @@ int RunStaff(const ModelFlags& f, const acd::sim::StaffingTarget& target) {
   return 0;
 }
 
-int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, bool no_timing) {
+// The progress line on stderr, unless --no-progress or stderr is not a terminal.
+std::unique_ptr<acd::sim::ProgressBar> MakeProgressBar(bool no_progress) {
+  if (no_progress) return nullptr;
+  return acd::sim::ProgressBar::ForTerminal(STDERR_FILENO);
+}
+
+// Hooks `bar` (may be null) to a run's progress callback.
+std::function<void(const acd::sim::RunProgress&)> ProgressCallback(acd::sim::ProgressBar* bar) {
+  if (bar == nullptr) return nullptr;
+  return [bar](const acd::sim::RunProgress& p) { bar->Update(p); };
+}
+
+// Writes `contents` to `path`; false (having said why on stderr) if it cannot.
+bool WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << contents;
+  file.close();
+  if (!file.good()) {
+    std::cerr << "acd-sim: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, bool no_timing,
+                  bool no_progress) {
   scenario.arrivals_per_hour = f.arrivals_per_hour;
   scenario.handle_seconds_mean = f.aht_seconds;
   scenario.agents = f.agents;
   scenario.patience_seconds_mean = f.patience_seconds;
   scenario.sl_threshold_seconds = f.sl_threshold_seconds;
+  std::unique_ptr<acd::sim::ProgressBar> bar = MakeProgressBar(no_progress);
+  scenario.progress = ProgressCallback(bar.get());
   absl::StatusOr<acd::sim::SimulatedKpis> kpis = acd::sim::RunSingleQueue(scenario);
+  if (bar != nullptr) bar->Finish();
   if (!kpis.ok()) {
     std::cerr << "acd-sim: seed " << scenario.seed << ": " << kpis.status() << "\n";
     return 1;
@@ -125,11 +160,21 @@ int RunSimulation(const ModelFlags& f, acd::sim::SingleQueueScenario scenario, b
   return 0;
 }
 
-int RunScenarioFile(const std::string& path, bool json, bool no_timing,
-                    const std::string& intervals_path, bool check_invariants,
-                    std::optional<uint64_t> seed) {
+// What `acd-sim run SCENARIO` was asked for.
+struct ScenarioRunFlags {
+  std::string path;
+  bool json = false;
+  bool no_timing = false;
+  bool no_progress = false;
+  bool check_invariants = false;
+  std::string intervals_path;    // empty: no CSV
+  std::string report_path;       // empty: no HTML page
+  std::optional<uint64_t> seed;  // overrides the file's
+};
+
+int RunScenarioFile(const ScenarioRunFlags& f) {
   std::vector<acd::sim::ScenarioProblem> problems;
-  absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(path, &problems);
+  absl::StatusOr<acd::sim::Scenario> scenario = acd::sim::LoadScenarioFile(f.path, &problems);
   if (!scenario.ok()) {
     if (problems.empty()) return Fail(scenario.status());
     for (const acd::sim::ScenarioProblem& p : problems) {
@@ -137,28 +182,31 @@ int RunScenarioFile(const std::string& path, bool json, bool no_timing,
     }
     return 1;
   }
-  if (seed.has_value()) scenario->proto.set_seed(*seed);
+  if (f.seed.has_value()) scenario->proto.set_seed(*f.seed);
   acd::sim::RunOptions options;
-  options.check_invariants = check_invariants;
+  options.check_invariants = f.check_invariants;
+  std::unique_ptr<acd::sim::ProgressBar> bar = MakeProgressBar(f.no_progress);
+  options.progress = ProgressCallback(bar.get());
   absl::StatusOr<acd::sim::ScenarioResult> result = acd::sim::RunScenario(*scenario, options);
+  if (bar != nullptr) bar->Finish();
   if (!result.ok()) {
-    std::cerr << "acd-sim: " << path << ", seed " << scenario->proto.seed() << ": "
+    std::cerr << "acd-sim: " << f.path << ", seed " << scenario->proto.seed() << ": "
               << result.status() << "\n";
     return 1;
   }
-  if (no_timing) {
+  if (f.no_timing) {
     result->overall.wall_seconds = 0;
     result->overall.contacts_per_second = 0;
   }
-  if (!intervals_path.empty()) {
-    std::ofstream csv(intervals_path, std::ios::binary | std::ios::trunc);
-    csv << acd::sim::IntervalsToCsv(*scenario, *result);
-    if (!csv.good()) {
-      std::cerr << "acd-sim: cannot write " << intervals_path << "\n";
-      return 1;
-    }
+  if (!f.intervals_path.empty() &&
+      !WriteFile(f.intervals_path, acd::sim::IntervalsToCsv(*scenario, *result))) {
+    return 1;
   }
-  if (json) {
+  if (!f.report_path.empty() &&
+      !WriteFile(f.report_path, acd::sim::ScenarioResultToHtml(*scenario, *result))) {
+    return 1;
+  }
+  if (f.json) {
     std::cout << acd::sim::ScenarioResultToJson(*scenario, *result).dump() << "\n";
   } else {
     std::cout << acd::sim::ScenarioResultToText(*scenario, *result);
@@ -240,9 +288,12 @@ int main(int argc, char** argv) {
   AddModelFlags(run, &run_flags, /*required=*/false);
   run->add_option("--agents", run_flags.agents, "agents staffed (quick form)")
       ->check(CLI::PositiveNumber);
-  std::string intervals_path;
-  run->add_option("--intervals", intervals_path,
+  ScenarioRunFlags scenario_flags;
+  run->add_option("--intervals", scenario_flags.intervals_path,
                   "with a scenario: write 15-minute interval statistics to this CSV file");
+  run->add_option("--report", scenario_flags.report_path,
+                  "with a scenario: write a self-contained HTML page (KPIs and charts of "
+                  "waiting contacts, service level and agents by state) to this file");
   run->add_option("--contacts", scenario.contacts, "measured arrivals (default 100000)")
       ->check(CLI::PositiveNumber);
   run->add_option("--warmup-contacts", scenario.warmup_contacts,
@@ -256,6 +307,10 @@ int main(int argc, char** argv) {
                 "leave out the wall-clock speed, so the same seed prints the same bytes");
   run->add_flag("--check-invariants", scenario.check_invariants,
                 "engine paranoid mode + Engine::CheckInvariants() after every event (slow)");
+  bool no_progress = false;
+  run->add_flag("--no-progress", no_progress,
+                "no progress line on stderr (there is none anyway unless stderr is a terminal "
+                "and the run takes over a second)");
 
   acd::sim::LoadOptions load_options;
   std::string load_path;
@@ -283,17 +338,27 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) {
     if (!scenario_path.empty()) {
-      std::optional<uint64_t> seed;
-      if (run->count("--seed") > 0) seed = scenario.seed;  // overrides the file's
-      return RunScenarioFile(scenario_path, run_flags.json, no_timing, intervals_path,
-                             scenario.check_invariants, seed);
+      scenario_flags.path = scenario_path;
+      scenario_flags.json = run_flags.json;
+      scenario_flags.no_timing = no_timing;
+      scenario_flags.no_progress = no_progress;
+      scenario_flags.check_invariants = scenario.check_invariants;
+      if (run->count("--seed") > 0) scenario_flags.seed = scenario.seed;  // overrides the file's
+      return RunScenarioFile(scenario_flags);
+    }
+    // The quick form is one steady-state queue with a warm-up: it has no 15-minute
+    // intervals to write or chart. Saying so beats ignoring the flag.
+    if (!scenario_flags.intervals_path.empty() || !scenario_flags.report_path.empty()) {
+      std::cerr << "acd-sim run: --intervals and --report need a scenario file (see "
+                   "simulators/scenarios/); the quick single-queue form has no intervals\n";
+      return 2;
     }
     if (run_flags.arrivals_per_hour <= 0 || run_flags.aht_seconds <= 0 || run_flags.agents <= 0) {
       std::cerr << "acd-sim run: give a scenario file, or --arrivals-per-hour, --aht-s and "
                    "--agents\n";
       return 2;
     }
-    return RunSimulation(run_flags, scenario, no_timing);
+    return RunSimulation(run_flags, scenario, no_timing, no_progress);
   }
   if (erlang->parsed()) return RunErlang(erlang_flags);
   if (staff->parsed()) {

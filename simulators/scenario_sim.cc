@@ -200,6 +200,7 @@ class Simulation {
   absl::Status BreakStart(int agent, uint32_t break_index);
   absl::Status GoReady(int agent);
   void CloseInterval(absl::Time end);
+  RunProgress Progress() const;
   ScenarioResult Report(double wall_seconds);
 
   const Scenario& scenario_;
@@ -753,6 +754,7 @@ void Simulation::CloseInterval(absl::Time end) {
                              states[static_cast<int>(AgentState::kBusy)] +
                              states[static_cast<int>(AgentState::kWrapUp)];
     row.agents_not_ready_at_end = states[static_cast<int>(AgentState::kNotReady)];
+    row.agents_by_state_at_end = states;
   };
   IntervalRow all;
   all.start = interval_start_;
@@ -794,6 +796,21 @@ void Simulation::CloseInterval(absl::Time end) {
                         std::move(all));
   interval_ = IntervalCounts{};
   interval_start_ = end;
+}
+
+RunProgress Simulation::Progress() const {
+  RunProgress p;
+  p.contacts = overall_.offered;
+  p.simulated_seconds = absl::ToDoubleSeconds(clock_.Now() - scenario_.start);
+  if (arrivals_done_) {
+    p.done = 1;
+  } else if (scenario_.duration.has_value()) {
+    p.done = absl::FDivDuration(clock_.Now() - scenario_.start, *scenario_.duration);
+  } else if (scenario_.proto.contacts() > 0) {
+    p.done = static_cast<double>(next_contact_) / static_cast<double>(scenario_.proto.contacts());
+  }
+  p.done = std::clamp(p.done, 0.0, 1.0);
+  return p;
 }
 
 ScenarioResult Simulation::Report(double wall_seconds) {
@@ -842,6 +859,7 @@ ScenarioResult Simulation::Report(double wall_seconds) {
     qr.overflowed = t.overflowed;
     qr.handled = t.handled;
     qr.sl_threshold_seconds = absl::ToDoubleSeconds(s.service_level_threshold);
+    qr.sl_target = s.service_level_target;
     qr.service_level =
         t.offered > 0 ? static_cast<double>(t.answered_within_threshold) / t.offered : 1.0;
     qr.asa_seconds = absl::ToDoubleSeconds(t.asa());
@@ -861,7 +879,8 @@ absl::StatusOr<ScenarioResult> Simulation::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
   if (absl::Status s = Start(); !s.ok()) return s;
   // Bounded: arrivals stop (by duration or count), then at most drain_max more.
-  while (!Finished()) {
+  constexpr uint64_t kEventsPerProgress = 4096;
+  for (uint64_t step = 1; !Finished(); ++step) {
     if (events_.empty()) break;
     const FutureEvent e = events_.top();
     if (arrivals_done_ && e.at > arrivals_end_ + scenario_.drain_max) break;
@@ -869,8 +888,14 @@ absl::StatusOr<ScenarioResult> Simulation::Run() {
     if (absl::Status s = MoveClockTo(e.at); !s.ok()) return s;
     if (absl::Status s = Handle(e); !s.ok()) return s;
     if (options_.check_invariants) engine_->CheckInvariants();
+    if (step % kEventsPerProgress == 0 && options_.progress) options_.progress(Progress());
   }
   CloseInterval(clock_.Now());
+  if (options_.progress) {
+    RunProgress last = Progress();
+    last.done = 1;
+    options_.progress(last);
+  }
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return Report(wall_seconds);

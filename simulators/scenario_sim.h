@@ -29,12 +29,15 @@
 #ifndef ACD_SIMULATORS_SCENARIO_SIM_H_
 #define ACD_SIMULATORS_SCENARIO_SIM_H_
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "simulators/progress_bar.h"
 #include "simulators/scenario.h"
 
 namespace acd::sim {
@@ -49,6 +52,7 @@ struct QueueReport {
   int64_t overflowed = 0;
   int64_t handled = 0;
   double sl_threshold_seconds = 0;
+  double sl_target = 0;      // the queue's service-level target, e.g. 0.8
   double service_level = 0;  // answered_within_threshold / offered (1 with none offered)
   double asa_seconds = 0;
   double aht_seconds = 0;
@@ -98,6 +102,9 @@ struct IntervalRow {
   int agents_ready_at_end = 0;
   int agents_busy_at_end = 0;  // BUSY, RESERVED or WRAP_UP
   int agents_not_ready_at_end = 0;
+  // The same agents by every state, indexed by core::AgentState (kLoggedOut counts only
+  // in "ALL" rows: the roster not logged in). The three fields above are sums of these.
+  std::array<int, 6> agents_by_state_at_end{};
   double occupancy = 0;  // "ALL" rows only
 };
 
@@ -110,6 +117,11 @@ struct ScenarioResult {
 struct RunOptions {
   // Engine paranoid mode and Engine::CheckInvariants() after every simulated event.
   bool check_invariants = false;
+  // When set, called every few thousand simulated events and once at the end (done = 1),
+  // with the share of arrivals done (virtual time, or contacts for a contacts-bounded
+  // run). For a progress display: it must not touch the simulation, and the run's result
+  // does not depend on it. The simulation itself never reads the wall clock for it.
+  std::function<void(const RunProgress&)> progress;
 };
 
 // Runs `scenario` to the end. INTERNAL if the engine refuses a command the simulation

@@ -376,7 +376,15 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
   if (absl::Status s = Start(); !s.ok()) return s;
   const absl::Time sim_start = clock_.Now();
-  while (resolved_ < scenario_.contacts) {
+  auto progress = [&] {
+    RunProgress p;
+    p.contacts = all_.offered;
+    p.done = std::min(1.0, static_cast<double>(p.contacts) / static_cast<double>(total_));
+    p.simulated_seconds = absl::ToDoubleSeconds(clock_.Now() - sim_start);
+    return p;
+  };
+  constexpr uint64_t kEventsPerProgress = 4096;
+  for (uint64_t step = 1; resolved_ < scenario_.contacts; ++step) {
     if (events_.empty()) {
       return absl::InternalError(
           absl::StrCat("simulation stalled: ", scenario_.contacts - resolved_,
@@ -399,6 +407,12 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
     }
     if (!s.ok()) return s;
     if (scenario_.check_invariants) engine_->CheckInvariants();
+    if (step % kEventsPerProgress == 0 && scenario_.progress) scenario_.progress(progress());
+  }
+  if (scenario_.progress) {
+    RunProgress last = progress();
+    last.done = 1;
+    scenario_.progress(last);
   }
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

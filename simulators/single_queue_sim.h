@@ -26,9 +26,11 @@
 #define ACD_SIMULATORS_SINGLE_QUEUE_SIM_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "absl/status/statusor.h"
+#include "simulators/progress_bar.h"
 
 namespace acd::sim {
 
@@ -46,6 +48,10 @@ struct SingleQueueScenario {
   // For tests: run the engine in paranoid mode and call Engine::CheckInvariants() after
   // every simulated event (O(contacts x agents) each; aborts on a violation).
   bool check_invariants = false;
+  // When set, called every few thousand simulated events and once at the end (done = 1),
+  // with the share of arrivals (warm-up included) done. For a progress display: it must not
+  // touch the simulation, and the KPIs do not depend on it.
+  std::function<void(const RunProgress&)> progress;
 };
 
 // Counts over every arrival of a run, warm-up included.
