@@ -144,6 +144,14 @@ def main():
 
     rows = []
     rows += core_rows(load(os.path.join(results, "core.json")))
+    for name, what in (("small", "180/h, AHT 240 s, 14 agents"),
+                       ("medium", "3,600/h, AHT 180 s, 200 agents, patience 120 s"),
+                       ("large", "20,000/h, AHT 300 s, 1,700 agents")):
+        s = load(os.path.join(results, f"sim_{name}.json"))
+        if s:
+            c = s.get("contacts_per_second")
+            rows.append((f"acd-sim quick form ({what}): contacts/s of wall clock",
+                         fmt(c), ">= 1,000,000 (issue 6)", verdict(c >= 1e6)))
 
     # Unary load, acdd vs echo, round by round.
     ratios = []

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh: every figure of issue 7 with one command. Builds Release in build/release, runs
-# the core benchmark, starts acdd and benchmarks/echo_server on loopback (port 0), runs
+# the core benchmark and the acd-sim quick form, starts acdd and benchmarks/echo_server on loopback (port 0), runs
 # load_client against both in the same run (alternating, so noise hits both alike), h2load
 # against both, the WatchEvents fan-out test and the unloaded round trip, then writes
 # benchmarks/results/*.json and benchmarks/RESULTS.md (benchmarks/report.py).
@@ -40,16 +40,30 @@ echo "{\"start\": $(machine), \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" >"$
 # ---- build ----
 log "building Release in $build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$jobs" --target acdd echo_server load_client core_benchmark >/dev/null
+cmake --build "$build" -j"$jobs" --target acdd echo_server load_client core_benchmark acd-sim >/dev/null
 bin_acdd=$build/engine/server/acdd
 bin_echo=$build/benchmarks/echo_server
 bin_load=$build/benchmarks/load_client
 bin_core=$build/benchmarks/core_benchmark
+bin_sim=$build/simulators/acd-sim
 
 # ---- core ----
 log "core_benchmark"
 "$bin_core" --benchmark_out="$results/core.json" --benchmark_out_format=json \
   --benchmark_counters_tabular=true >"$results/core.txt"
+
+# ---- acd-sim quick form (issue 6's speed goal: >= 1,000,000 contacts/s of wall clock) ----
+# Three M/M/N(+M) cases, 2,000,000 contacts each; every decision by the real core.
+sim_case() {  # sim_case NAME ACD_SIM_ARGS...
+  local name=$1
+  shift
+  log "acd-sim: $name"
+  "$bin_sim" run "$@" --contacts "${SIM_CONTACTS:-2000000}" --json --no-progress \
+    >"$results/sim_$name.json"
+}
+sim_case small --arrivals-per-hour 180 --aht-s 240 --agents 14
+sim_case medium --arrivals-per-hour 3600 --aht-s 180 --agents 200 --patience-s 120
+sim_case large --arrivals-per-hour 20000 --aht-s 300 --agents 1700
 
 # ---- servers ----
 pids=()
