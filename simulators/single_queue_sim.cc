@@ -30,10 +30,10 @@ using core::Random;
 constexpr std::string_view kQueueName = "main";
 constexpr std::string_view kSkill = "general";
 
-// An exponential draw with the given mean, from one Random stream.
-absl::Duration Exponential(Random& random, double mean_seconds) {
+// An exponential draw with the given mean, in whole nanoseconds, from one Random stream.
+int64_t ExponentialNs(Random& random, double mean_seconds) {
   // 1 - U is in (0, 1], so the log is finite.
-  return absl::Seconds(-std::log(1.0 - random.NextDouble()) * mean_seconds);
+  return std::llround(-std::log(1.0 - random.NextDouble()) * mean_seconds * 1e9);
 }
 
 // An id: a letter and a decimal index ("c123", "a7"), formatted into a stack buffer so
@@ -52,6 +52,9 @@ class Id {
   char buffer_[24];
   size_t size_ = 0;
 };
+
+// Nanoseconds (a sum of them) as seconds.
+double Seconds(__int128 ns) { return static_cast<double>(ns) * 1e-9; }
 
 int64_t ParseId(absl::string_view id) {
   int64_t index = -1;
@@ -86,21 +89,27 @@ class OfferSink final : public core::EventSink {
 
 enum class ContactPhase : uint8_t { kNone, kWaiting, kAnswered, kAbandoned };
 
-// One future event. Ordered by time, then by creation sequence, so replays match.
+// One future event. Ordered by time, then by creation sequence, so replays match. Kept
+// to 24 bytes (times in nanoseconds since the run's start, the kind in the low bits of the
+// sequence): the heap of future events is the simulation's own hottest structure.
 struct FutureEvent {
   enum class Kind : uint8_t { kArrival, kCompletion, kPatienceEnds };
-  absl::Time at;
-  uint64_t sequence = 0;
-  Kind kind = Kind::kArrival;
-  int64_t contact = 0;
-  int64_t agent = 0;
+  int64_t at_ns = 0;
+  uint64_t order = 0;  // creation sequence << 2 | kind
+  int32_t contact = 0;
+  int32_t agent = 0;
 
+  Kind kind() const { return static_cast<Kind>(order & 3); }
   // For std::priority_queue: "less" means "fires later".
   friend bool operator<(const FutureEvent& a, const FutureEvent& b) {
-    if (a.at != b.at) return a.at > b.at;
-    return a.sequence > b.sequence;
+    if (a.at_ns != b.at_ns) return a.at_ns > b.at_ns;
+    return a.order > b.order;
   }
 };
+static_assert(sizeof(FutureEvent) == 24);
+
+// Contacts and agents are indexed with int32 in FutureEvent.
+constexpr int64_t kMaxContacts = 1'000'000'000;
 
 absl::Status Validate(const SingleQueueScenario& s) {
   if (!(s.arrivals_per_hour > 0) || !std::isfinite(s.arrivals_per_hour)) {
@@ -114,9 +123,13 @@ absl::Status Validate(const SingleQueueScenario& s) {
       (!(*s.patience_seconds_mean > 0) || !std::isfinite(*s.patience_seconds_mean))) {
     return absl::InvalidArgumentError("patience_seconds_mean must be > 0");
   }
-  if (s.contacts < 1) return absl::InvalidArgumentError("contacts must be >= 1");
-  if (s.warmup_contacts.has_value() && *s.warmup_contacts < 0) {
-    return absl::InvalidArgumentError("warmup_contacts must be >= 0");
+  if (s.contacts < 1 || s.contacts > kMaxContacts) {
+    return absl::InvalidArgumentError("contacts must be between 1 and 1,000,000,000");
+  }
+  if (s.agents > kMaxContacts) return absl::InvalidArgumentError("too many agents");
+  if (s.warmup_contacts.has_value() &&
+      (*s.warmup_contacts < 0 || *s.warmup_contacts > kMaxContacts)) {
+    return absl::InvalidArgumentError("warmup_contacts must be between 0 and 1,000,000,000");
   }
   if (!(s.sl_threshold_seconds >= 0) || !std::isfinite(s.sl_threshold_seconds)) {
     return absl::InvalidArgumentError("sl_threshold_seconds must be >= 0");
@@ -138,7 +151,7 @@ class Simulation {
         warmup_(s.warmup_contacts.value_or(std::max<int64_t>(1000, s.contacts / 10))),
         total_(warmup_ + s.contacts),
         arrival_mean_seconds_(3600.0 / s.arrivals_per_hour),
-        threshold_(absl::Seconds(s.sl_threshold_seconds)) {
+        threshold_ns_(absl::ToInt64Nanoseconds(absl::Seconds(s.sl_threshold_seconds))) {
     Random root(s.seed);
     // Separate streams, so changing one distribution does not reshuffle the others.
     arrival_random_ = std::make_unique<Random>(root.Next());
@@ -150,13 +163,21 @@ class Simulation {
 
  private:
   absl::Status Start();
-  absl::Status MoveClockTo(absl::Time t);
+  absl::Status MoveClockTo(int64_t t_ns);
   absl::Status AcceptOffers();
   absl::Status Arrive(int64_t contact);
   absl::Status Finish(int64_t agent, int64_t contact);
   absl::Status PatienceEnds(int64_t contact);
-  void Schedule(absl::Time at, FutureEvent::Kind kind, int64_t contact, int64_t agent) {
-    events_.push(FutureEvent{at, next_sequence_++, kind, contact, agent});
+  // Schedules an event `delay_ns` from now.
+  void Schedule(int64_t delay_ns, FutureEvent::Kind kind, int64_t contact, int64_t agent) {
+    events_.push(FutureEvent{now_ns_ + delay_ns,
+                             next_sequence_++ << 2 | static_cast<uint64_t>(kind),
+                             static_cast<int32_t>(contact), static_cast<int32_t>(agent)});
+  }
+  // Sets the engine's clock and now_ns_ to `t`.
+  void SetClock(absl::Time t) {
+    clock_.Set(t);
+    now_ns_ = absl::ToInt64Nanoseconds(t - origin_);
   }
   bool Measured(int64_t contact) const { return contact >= warmup_; }
   void Resolve(int64_t contact) {
@@ -167,29 +188,32 @@ class Simulation {
   const int64_t warmup_;
   const int64_t total_;
   const double arrival_mean_seconds_;
-  const absl::Duration threshold_;
+  const int64_t threshold_ns_;
 
   FakeClock clock_;
+  absl::Time origin_;   // the clock at the start of the run
+  int64_t now_ns_ = 0;  // the clock, in nanoseconds since origin_
   OfferSink sink_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Random> arrival_random_, handle_random_, patience_random_;
   std::priority_queue<FutureEvent> events_;
   uint64_t next_sequence_ = 0;
 
-  std::vector<absl::Time> arrived_at_;
+  std::vector<int64_t> arrived_ns_;
   std::vector<ContactPhase> phase_;
   core::EnqueueRequest enqueue_;  // reused: only the id changes
 
   int64_t resolved_ = 0;  // measured contacts answered or abandoned
   int busy_agents_ = 0;
   bool measuring_ = false;
-  absl::Duration busy_agent_time_;  // integral of busy agents over the measured window
-  absl::Time measure_start_, measure_end_;
+  double busy_agent_seconds_ = 0;  // integral of busy agents over the measured window
+  int64_t measure_start_ns_ = 0, measure_end_ns_ = 0;
 
   int64_t answered_ = 0, abandoned_ = 0, within_threshold_ = 0, waited_ = 0;
   ContactTotals all_;  // every arrival, warm-up included
-  absl::Duration all_answered_wait_;
-  absl::Duration answered_wait_total_, abandoned_wait_total_;
+  // Sums of waits in nanoseconds; __int128, so that no run length can overflow them.
+  __int128 all_answered_wait_ns_ = 0;
+  __int128 answered_wait_total_ns_ = 0, abandoned_wait_total_ns_ = 0;
 };
 
 absl::Status Simulation::Start() {
@@ -201,7 +225,7 @@ absl::Status Simulation::Start() {
   queue.channels = {core::Channel::kVoice};
   queue.requirements = {core::SkillRequirement{std::string(kSkill), 1}};
   queue.strategy = "longest_idle";
-  queue.service_level_threshold = threshold_;
+  queue.service_level_threshold = absl::Nanoseconds(threshold_ns_);
   queue.wrap_up = absl::ZeroDuration();
   // Offers are accepted in the same virtual instant, so the timeout never fires (if it
   // did, the late Accept would fail and the run would stop with INTERNAL). Keep it short:
@@ -242,16 +266,19 @@ absl::Status Simulation::Start() {
 
   enqueue_.queue = std::string(kQueueName);
   enqueue_.channel = core::Channel::kVoice;
-  arrived_at_.resize(total_);
+  arrived_ns_.resize(total_);
   phase_.assign(total_, ContactPhase::kNone);
-  Schedule(clock_.Now() + Exponential(*arrival_random_, arrival_mean_seconds_),
-           FutureEvent::Kind::kArrival, 0, -1);
+  origin_ = clock_.Now();
+  now_ns_ = 0;
+  Schedule(ExponentialNs(*arrival_random_, arrival_mean_seconds_), FutureEvent::Kind::kArrival, 0,
+           -1);
   return absl::OkStatus();
 }
 
 // Moves virtual time forward to `t`, firing every engine timer due on the way at its own
 // deadline, and integrates the busy-agent count over the measured window.
-absl::Status Simulation::MoveClockTo(absl::Time t) {
+absl::Status Simulation::MoveClockTo(int64_t t_ns) {
+  const absl::Time t = origin_ + absl::Nanoseconds(t_ns);
   // A bound on timers per step: each Advance must retire the timers it fires.
   for (int fired = 0;; ++fired) {
     std::optional<absl::Time> timer = engine_->NextTimer();
@@ -259,9 +286,9 @@ absl::Status Simulation::MoveClockTo(absl::Time t) {
     if (fired > 1'000'000) {
       return absl::InternalError("engine timers do not retire on Advance()");
     }
-    const absl::Time at = std::max(*timer, clock_.Now());
-    if (measuring_) busy_agent_time_ += busy_agents_ * (at - clock_.Now());
-    clock_.Set(at);
+    const int64_t before_ns = now_ns_;
+    SetClock(std::max(*timer, clock_.Now()));
+    if (measuring_) busy_agent_seconds_ += busy_agents_ * ((now_ns_ - before_ns) * 1e-9);
     engine_->Advance();
     if (absl::Status s = AcceptOffers(); !s.ok()) return s;
     if (engine_->NextTimer() == timer && *timer <= clock_.Now()) {
@@ -271,8 +298,9 @@ absl::Status Simulation::MoveClockTo(absl::Time t) {
                                               absl::FormatTime(clock_.Now())));
     }
   }
-  if (measuring_) busy_agent_time_ += busy_agents_ * (t - clock_.Now());
+  if (measuring_) busy_agent_seconds_ += busy_agents_ * ((t_ns - now_ns_) * 1e-9);
   clock_.Set(t);
+  now_ns_ = t_ns;
   return absl::OkStatus();
 }
 
@@ -298,18 +326,18 @@ absl::Status Simulation::AcceptOffers() {
     }
     phase_[offer.contact] = ContactPhase::kAnswered;
     ++busy_agents_;
-    const absl::Duration wait = clock_.Now() - arrived_at_[offer.contact];
+    const int64_t wait_ns = now_ns_ - arrived_ns_[offer.contact];
     ++all_.answered;
-    all_answered_wait_ += wait;
-    if (wait <= threshold_) ++all_.answered_within_threshold;
+    all_answered_wait_ns_ += wait_ns;
+    if (wait_ns <= threshold_ns_) ++all_.answered_within_threshold;
     if (Measured(offer.contact)) {
       ++answered_;
-      answered_wait_total_ += wait;
-      if (wait > absl::ZeroDuration()) ++waited_;
-      if (wait <= threshold_) ++within_threshold_;
+      answered_wait_total_ns_ += wait_ns;
+      if (wait_ns > 0) ++waited_;
+      if (wait_ns <= threshold_ns_) ++within_threshold_;
       Resolve(offer.contact);
     }
-    Schedule(clock_.Now() + Exponential(*handle_random_, scenario_.handle_seconds_mean),
+    Schedule(ExponentialNs(*handle_random_, scenario_.handle_seconds_mean),
              FutureEvent::Kind::kCompletion, offer.contact, offer.agent);
   }
   offers.clear();
@@ -319,9 +347,9 @@ absl::Status Simulation::AcceptOffers() {
 absl::Status Simulation::Arrive(int64_t contact) {
   if (contact == warmup_) {
     measuring_ = true;
-    measure_start_ = clock_.Now();
+    measure_start_ns_ = now_ns_;
   }
-  arrived_at_[contact] = clock_.Now();
+  arrived_ns_[contact] = now_ns_;
   phase_[contact] = ContactPhase::kWaiting;
   ++all_.offered;
   const Id contact_id('c', contact);
@@ -330,15 +358,15 @@ absl::Status Simulation::Arrive(int64_t contact) {
     return EngineRefused("Enqueue", enqueue_.contact_id, s);
   }
   if (scenario_.patience_seconds_mean.has_value()) {
-    Schedule(clock_.Now() + Exponential(*patience_random_, *scenario_.patience_seconds_mean),
+    Schedule(ExponentialNs(*patience_random_, *scenario_.patience_seconds_mean),
              FutureEvent::Kind::kPatienceEnds, contact, -1);
   }
   if (contact + 1 < total_) {
-    Schedule(clock_.Now() + Exponential(*arrival_random_, arrival_mean_seconds_),
-             FutureEvent::Kind::kArrival, contact + 1, -1);
+    Schedule(ExponentialNs(*arrival_random_, arrival_mean_seconds_), FutureEvent::Kind::kArrival,
+             contact + 1, -1);
   } else {
     measuring_ = false;
-    measure_end_ = clock_.Now();
+    measure_end_ns_ = now_ns_;
   }
   return AcceptOffers();
 }
@@ -366,7 +394,7 @@ absl::Status Simulation::PatienceEnds(int64_t contact) {
   if (Measured(contact)) {
     ++abandoned_;
     ++waited_;
-    abandoned_wait_total_ += clock_.Now() - arrived_at_[contact];
+    abandoned_wait_total_ns_ += now_ns_ - arrived_ns_[contact];
     Resolve(contact);
   }
   return AcceptOffers();
@@ -392,9 +420,9 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
     }
     const FutureEvent e = events_.top();
     events_.pop();
-    if (absl::Status s = MoveClockTo(e.at); !s.ok()) return s;
+    if (absl::Status s = MoveClockTo(e.at_ns); !s.ok()) return s;
     absl::Status s;
-    switch (e.kind) {
+    switch (e.kind()) {
       case FutureEvent::Kind::kArrival:
         s = Arrive(e.contact);
         break;
@@ -425,21 +453,18 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
   k.answered_within_threshold = within_threshold_;
   k.waited = waited_;
   k.p_wait = waited_ / offered;
-  k.mean_wait_seconds =
-      absl::ToDoubleSeconds(answered_wait_total_ + abandoned_wait_total_) / offered;
-  k.asa_seconds = answered_ > 0 ? absl::ToDoubleSeconds(answered_wait_total_) / answered_ : 0;
+  k.mean_wait_seconds = Seconds(answered_wait_total_ns_ + abandoned_wait_total_ns_) / offered;
+  k.asa_seconds = answered_ > 0 ? Seconds(answered_wait_total_ns_) / answered_ : 0;
   k.service_level = within_threshold_ / offered;
   k.abandon_rate = abandoned_ / offered;
-  const absl::Duration window = measure_end_ - measure_start_;
-  k.occupancy = window > absl::ZeroDuration()
-                    ? absl::FDivDuration(busy_agent_time_, window) / scenario_.agents
-                    : 0;
+  const double window_seconds = Seconds(measure_end_ns_ - measure_start_ns_);
+  k.occupancy = window_seconds > 0 ? busy_agent_seconds_ / window_seconds / scenario_.agents : 0;
   k.wall_seconds = wall_seconds;
   k.contacts_per_second = wall_seconds > 0 ? static_cast<double>(total_) / wall_seconds : 0;
   k.simulated_seconds = absl::ToDoubleSeconds(clock_.Now() - sim_start);
   k.engine_events = sink_.events();
   k.sim_totals = all_;
-  k.sim_totals.answered_wait_seconds = absl::ToDoubleSeconds(all_answered_wait_);
+  k.sim_totals.answered_wait_seconds = Seconds(all_answered_wait_ns_);
   const core::EngineSnapshot snapshot = engine_->Snapshot();
   if (snapshot.queues.size() != 1) return absl::InternalError("snapshot lost the queue");
   const core::QueueCounters& total = snapshot.queues[0].total;

@@ -108,17 +108,23 @@ TEST_CASE("Overloaded M/M/15+M (20 erlangs) matches Erlang A", "[sim]") {
 // An ideal M/M/N+M queue with no engine at all: one FIFO line, identical agents. It draws
 // from the same random streams in the same order as RunSingleQueue (arrivals; patience at
 // arrival; handle time at answer), so if the engine routes like an ideal work-conserving
-// FIFO queue, every count and every wait is the same, bit for bit.
+// FIFO queue, every count and every wait is the same, bit for bit. Like RunSingleQueue it
+// rounds each draw to whole nanoseconds.
 struct FifoResult {
   int64_t answered = 0, abandoned = 0, waited = 0, within_threshold = 0;
   absl::Duration wait_total;
+  // The mean wait over `contacts`, computed from whole nanoseconds as RunSingleQueue does.
+  double MeanWaitSeconds(int64_t contacts) const {
+    return static_cast<double>(absl::ToInt64Nanoseconds(wait_total)) * 1e-9 /
+           static_cast<double>(contacts);
+  }
 };
 
 FifoResult RunIdealFifo(const SingleQueueScenario& s) {
   core::Random root(s.seed);
   core::Random arrivals(root.Next()), handles(root.Next()), patience(root.Next());
   auto exponential = [](core::Random& r, double mean_seconds) {
-    return absl::Seconds(-std::log(1.0 - r.NextDouble()) * mean_seconds);
+    return absl::Nanoseconds(std::llround(-std::log(1.0 - r.NextDouble()) * mean_seconds * 1e9));
   };
   const int64_t warmup = s.warmup_contacts.value_or(std::max<int64_t>(1000, s.contacts / 10));
   const int64_t total = warmup + s.contacts;
@@ -201,7 +207,7 @@ TEST_CASE("The engine routes exactly like an ideal FIFO queue", "[sim]") {
     CHECK(sim->abandoned == ideal.abandoned);
     CHECK(sim->waited == ideal.waited);
     CHECK(sim->answered_within_threshold == ideal.within_threshold);
-    CHECK(sim->mean_wait_seconds == absl::ToDoubleSeconds(ideal.wait_total) / s.contacts);
+    CHECK(sim->mean_wait_seconds == ideal.MeanWaitSeconds(s.contacts));
   }
 }
 
@@ -225,7 +231,7 @@ TEST_CASE("Contacts that arrive in the same microsecond keep their arrival order
   CHECK(sim->abandoned == ideal.abandoned);
   CHECK(sim->waited == ideal.waited);
   CHECK(sim->answered_within_threshold == ideal.within_threshold);
-  CHECK(sim->mean_wait_seconds == absl::ToDoubleSeconds(ideal.wait_total) / s.contacts);
+  CHECK(sim->mean_wait_seconds == ideal.MeanWaitSeconds(s.contacts));
 }
 
 SingleQueueScenario Small(uint64_t seed) {
