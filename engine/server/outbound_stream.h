@@ -80,17 +80,15 @@ class OutboundStream final : public grpc::ServerWriteReactor<Msg>, public Kickab
   void Kick() override { Perform(queue_.Kick()); }
 
  private:
-  void Perform(const typename StreamQueue<Msg>::Step& step) {
-    switch (step.kind) {
-      case StreamQueue<Msg>::Step::kWrite:
-        this->StartWrite(step.message);
-        break;
-      case StreamQueue<Msg>::Step::kFinish:
-        this->Finish(step.status);
-        break;
-      case StreamQueue<Msg>::Step::kNone:
-        break;
+  // Performs `step` and what follows from it. A write that completed before its
+  // StartWrite() returned is continued here, on this thread.
+  void Perform(typename StreamQueue<Msg>::Step step) {
+    using Step = typename StreamQueue<Msg>::Step;
+    while (step.kind == Step::kWrite) {
+      this->StartWrite(step.message);
+      step = queue_.WriteStarted();
     }
+    if (step.kind == Step::kFinish) this->Finish(step.status);
   }
 
   void OnWriteDone(bool ok) override { Perform(queue_.WriteDone(ok)); }

@@ -8,15 +8,20 @@
 //
 // Invariants:
 //  - at most one write is in flight, and at most one kick is scheduled; never both;
+//  - a write is started by one thread at a time, and the next write or the finish only
+//    after the previous StartWrite() returned (WriteStarted()): gRPC may report a write
+//    done on another thread before StartWrite() has returned, and the reactor's write
+//    operation must not be reused while it is still being started;
 //  - every stream is finished exactly once (a Step of kind kFinish), after its last write
 //    completed, whatever the order of cancellation, failed writes and ends. (A call whose
 //    reactor never finishes keeps grpc::Server::Shutdown() waiting for ever.)
 //  - at most `capacity` messages wait; a push beyond that cuts the stream off with
 //    RESOURCE_EXHAUSTED (the subscriber fell behind) and drops what was waiting.
 //
-// Writes are not given gRPC's buffer hint: a hinted write completes only when something
-// flushes it, and with one write in flight nothing would (measured: streams stalled).
-// gRPC's transport still coalesces messages queued while a socket write is under way.
+// Writes are not given gRPC's buffer hint. With it (the write marked buffered while more
+// were queued, the last one flushing) streams lost messages in the integration tests, 1 run
+// in 3, and the cause was not found; gRPC's transport still coalesces what is queued while
+// a socket write is under way.
 #ifndef ACD_ENGINE_SERVER_STREAM_QUEUE_H_
 #define ACD_ENGINE_SERVER_STREAM_QUEUE_H_
 
@@ -98,13 +103,26 @@ class StreamQueue {
     return NextLocked();
   }
 
-  // The write in flight completed (`ok` false: the call is broken).
+  // The write in flight completed (`ok` false: the call is broken). If its StartWrite()
+  // has not returned yet, the completion is kept for WriteStarted().
   Step WriteDone(bool ok) {
     absl::MutexLock lock(&mu_);
-    writing_ = false;
-    in_flight_.reset();
-    if (!ok) CutOffLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-    return NextLocked();
+    if (starting_) {
+      done_while_starting_ = true;
+      done_ok_ = ok;
+      return Step{};
+    }
+    return WriteDoneLocked(ok);
+  }
+
+  // The StartWrite() of the last kWrite step returned: the next step, if its write
+  // completed meanwhile.
+  Step WriteStarted() {
+    absl::MutexLock lock(&mu_);
+    starting_ = false;
+    if (!done_while_starting_) return Step{};
+    done_while_starting_ = false;
+    return WriteDoneLocked(done_ok_);
   }
 
   // The client cancelled (or the server is cancelling the call).
@@ -146,6 +164,13 @@ class StreamQueue {
     return true;
   }
 
+  Step WriteDoneLocked(bool ok) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = false;
+    in_flight_.reset();
+    if (!ok) CutOffLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+    return NextLocked();
+  }
+
   Step NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Step step;
     if (writing_ || kick_scheduled_ || finished_) return step;
@@ -153,6 +178,7 @@ class StreamQueue {
       in_flight_ = std::move(pending_.front());
       pending_.pop_front();
       writing_ = true;
+      starting_ = true;
       step.kind = Step::kWrite;
       step.message = in_flight_.get();
       return step;
@@ -170,6 +196,9 @@ class StreamQueue {
   std::deque<MessagePtr> pending_ ABSL_GUARDED_BY(mu_);
   MessagePtr in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool starting_ ABSL_GUARDED_BY(mu_) = false;  // StartWrite() of in_flight_ not returned
+  bool done_while_starting_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ok_ ABSL_GUARDED_BY(mu_) = false;
   bool kick_scheduled_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

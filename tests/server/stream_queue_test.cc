@@ -25,9 +25,11 @@ bool Push(Queue& q, const std::string& text,
   return kick;
 }
 
-void RequireWrite(const Step& step, const std::string& text) {
+// Checks that `step` writes `text`, then returns from its StartWrite().
+void RequireWrite(Queue& q, const Step& step, const std::string& text) {
   REQUIRE(step.kind == Step::kWrite);
   CHECK(*step.message == text);
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
 }
 
 void RequireFinish(const Step& step, grpc::StatusCode code) {
@@ -41,15 +43,40 @@ TEST_CASE("an idle stream asks for one kick; a backlog is written in order, one 
   CHECK(Push(q, "a"));
   CHECK_FALSE(Push(q, "b"));  // the kick is already scheduled
   CHECK_FALSE(Push(q, "c"));
-  RequireWrite(q.Kick(), "a");
+  RequireWrite(q, q.Kick(), "a");
   CHECK_FALSE(Push(q, "d"));  // a write is in flight
-  RequireWrite(q.WriteDone(true), "b");
-  RequireWrite(q.WriteDone(true), "c");
-  RequireWrite(q.WriteDone(true), "d");
+  RequireWrite(q, q.WriteDone(true), "b");
+  RequireWrite(q, q.WriteDone(true), "c");
+  RequireWrite(q, q.WriteDone(true), "d");
   CHECK(q.WriteDone(true).kind == Step::kNone);
   CHECK(q.pending() == 0);
   CHECK(Push(q, "e"));  // idle again
-  RequireWrite(q.Kick(), "e");
+  RequireWrite(q, q.Kick(), "e");
+}
+
+TEST_CASE("a write done before its StartWrite returned is continued by the starter",
+          "[stream_queue]") {
+  // gRPC may complete a write on another thread while StartWrite() is still
+  // running; the reactor's write operation must not be started again until it returns.
+  Queue q(10);
+  Push(q, "a");
+  Push(q, "b");
+  const Step first = q.Kick();
+  REQUIRE(first.kind == Step::kWrite);
+  CHECK(q.WriteDone(true).kind == Step::kNone);  // kept for the starter
+  CHECK(q.Cancelled().kind == Step::kNone);      // still one write in flight (b not yet)
+  // The starter returns from StartWrite(a) and learns a is done: the stream was cancelled
+  // meanwhile, so b is dropped and the call finishes.
+  RequireFinish(q.WriteStarted(), grpc::StatusCode::CANCELLED);
+
+  Queue r(10);
+  Push(r, "a");
+  Push(r, "b");
+  REQUIRE(r.Kick().kind == Step::kWrite);
+  CHECK(r.WriteDone(true).kind == Step::kNone);
+  const Step next = r.WriteStarted();  // continues with b on the starter's thread
+  RequireWrite(r, next, "b");
+  CHECK(r.WriteDone(true).kind == Step::kNone);
 }
 
 TEST_CASE("cancellation while a write is in flight still finishes the call once",
@@ -59,7 +86,7 @@ TEST_CASE("cancellation while a write is in flight still finishes the call once"
   Queue q(1000);
   Push(q, "a");
   Push(q, "b");
-  RequireWrite(q.Kick(), "a");
+  RequireWrite(q, q.Kick(), "a");
   CHECK(q.Cancelled().kind == Step::kNone);  // the write in flight must complete first
   CHECK(q.ending());
   RequireFinish(q.WriteDone(false), grpc::StatusCode::CANCELLED);
@@ -72,7 +99,7 @@ TEST_CASE("a failed write before the cancellation finishes once", "[stream_queue
   Queue q(10);
   Push(q, "a");
   Push(q, "b");
-  RequireWrite(q.Kick(), "a");
+  RequireWrite(q, q.Kick(), "a");
   RequireFinish(q.WriteDone(false), grpc::StatusCode::CANCELLED);
   CHECK(q.Cancelled().kind == Step::kNone);
 }
@@ -95,7 +122,7 @@ TEST_CASE("cancellation with a kick scheduled leaves the finish to the kick", "[
 TEST_CASE("a subscriber that falls behind is cut off with RESOURCE_EXHAUSTED", "[stream_queue]") {
   Queue q(2);
   Push(q, "a");
-  RequireWrite(q.Kick(), "a");  // in flight; the client does not read
+  RequireWrite(q, q.Kick(), "a");  // in flight; the client does not read
   Push(q, "b");
   Push(q, "c");
   CHECK_FALSE(Push(q, "d", Queue::PushResult::kCutOff));  // the write in flight finishes it
@@ -113,8 +140,8 @@ TEST_CASE("EndAfterPending writes what is queued, then finishes with its status"
   Push(q, "b");
   CHECK_FALSE(q.EndAfterPending(grpc::Status::OK));  // the kick is scheduled already
   Push(q, "late", Queue::PushResult::kDropped);
-  RequireWrite(q.Kick(), "a");
-  RequireWrite(q.WriteDone(true), "b");
+  RequireWrite(q, q.Kick(), "a");
+  RequireWrite(q, q.WriteDone(true), "b");
   RequireFinish(q.WriteDone(true), grpc::StatusCode::OK);
 
   Queue idle(10);
