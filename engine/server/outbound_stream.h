@@ -4,8 +4,9 @@
 // Thread rules: Push(), EndAfterPending(), CutOff(), set_capacity() and set_on_done() on
 // the core thread. The core thread never calls into gRPC for a stream: a push to an idle
 // stream schedules it on the FanOut thread, which starts the write; each completed write
-// starts the next on gRPC's thread (OnWriteDone). The queue (StreamQueue) has its own
-// lock; no core state is shared.
+// starts the next on gRPC's thread (OnWriteDone), buffered while more are queued, so a
+// subscriber with a backlog gets many events per socket write. The queue (StreamQueue)
+// has its own lock; no core state is shared.
 //
 // Bounds: at most `capacity` messages wait; a Push() beyond that means the client reads
 // more slowly than events arrive, and the stream is ended with RESOURCE_EXHAUSTED (the
@@ -85,7 +86,9 @@ class OutboundStream final : public grpc::ServerWriteReactor<Msg>, public Kickab
   void Perform(typename StreamQueue<Msg>::Step step) {
     using Step = typename StreamQueue<Msg>::Step;
     while (step.kind == Step::kWrite) {
-      this->StartWrite(step.message);
+      // Buffered while more follow: the last write of a backlog sends them together.
+      this->StartWrite(step.message,
+                       step.more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
       step = queue_.WriteStarted();
     }
     if (step.kind == Step::kFinish) this->Finish(step.status);

@@ -17,11 +17,10 @@
 //    reactor never finishes keeps grpc::Server::Shutdown() waiting for ever.)
 //  - at most `capacity` messages wait; a push beyond that cuts the stream off with
 //    RESOURCE_EXHAUSTED (the subscriber fell behind) and drops what was waiting.
-//
-// Writes are not given gRPC's buffer hint. With it (the write marked buffered while more
-// were queued, the last one flushing) streams lost messages in the integration tests, 1 run
-// in 3, and the cause was not found; gRPC's transport still coalesces what is queued while
-// a socket write is under way.
+//  - a write is marked `more` (gRPC may buffer it rather than send it at once) only when
+//    another message is queued behind it, so a write that flushes always follows; and
+//    never the stream's first write, which carries the response headers: a buffered
+//    first write does not complete until something flushes it, and nothing would.
 #ifndef ACD_ENGINE_SERVER_STREAM_QUEUE_H_
 #define ACD_ENGINE_SERVER_STREAM_QUEUE_H_
 
@@ -49,6 +48,7 @@ class StreamQueue {
     enum Kind { kNone, kWrite, kFinish };
     Kind kind = kNone;
     const Msg* message = nullptr;  // kWrite; kept alive until WriteDone()
+    bool more = false;             // kWrite: another message is queued behind it
     grpc::Status status;           // kFinish
   };
 
@@ -166,6 +166,7 @@ class StreamQueue {
 
   Step WriteDoneLocked(bool ok) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     writing_ = false;
+    wrote_ = true;
     in_flight_.reset();
     if (!ok) CutOffLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
     return NextLocked();
@@ -181,6 +182,7 @@ class StreamQueue {
       starting_ = true;
       step.kind = Step::kWrite;
       step.message = in_flight_.get();
+      step.more = wrote_ && !pending_.empty();
       return step;
     }
     if (ending_) {
@@ -196,6 +198,7 @@ class StreamQueue {
   std::deque<MessagePtr> pending_ ABSL_GUARDED_BY(mu_);
   MessagePtr in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool wrote_ ABSL_GUARDED_BY(mu_) = false;     // a write completed (the headers are out)
   bool starting_ ABSL_GUARDED_BY(mu_) = false;  // StartWrite() of in_flight_ not returned
   bool done_while_starting_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ok_ ABSL_GUARDED_BY(mu_) = false;
