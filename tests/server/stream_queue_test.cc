@@ -54,6 +54,26 @@ TEST_CASE("an idle stream asks for one kick; a backlog is written in order, one 
   RequireWrite(q, q.Kick(), "e");
 }
 
+TEST_CASE("writes are buffered while more are queued, but never the first", "[stream_queue]") {
+  Queue q(10);
+  Push(q, "a");
+  Push(q, "b");
+  Push(q, "c");
+  Step step = q.Kick();
+  REQUIRE(step.kind == Step::kWrite);
+  CHECK_FALSE(step.more);  // the first write carries the headers: never buffered
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  step = q.WriteDone(true);
+  CHECK(*step.message == "b");
+  CHECK(step.more);  // c follows
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  step = q.WriteDone(true);
+  CHECK(*step.message == "c");
+  CHECK_FALSE(step.more);  // the last of the backlog flushes
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  CHECK(q.WriteDone(true).kind == Step::kNone);
+}
+
 TEST_CASE("a write done before its StartWrite returned is continued by the starter",
           "[stream_queue]") {
   // gRPC may complete a write on another thread while StartWrite() is still
