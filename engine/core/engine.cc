@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
-#include <queue>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
@@ -168,6 +167,9 @@ struct ContactRec {
   int64_t order_base_us = 0;
   int64_t ended_us = 0;  // when answered or ended: `waited` stops here
   uint64_t offer_id = 0;
+  // Index in the timer heap of this contact's pending offer timeout, or -1. The timer is
+  // removed when the offer ends any other way, so answered offers leave nothing behind.
+  int32_t offer_timer = -1;
   uint64_t queue_epoch = 0;  // changes whenever the contact enters a queue or ends
   uint32_t language = kNone;
   ReqSet own;
@@ -194,11 +196,10 @@ struct Timer {
   uint64_t token;   // offer id or queue epoch: a stale timer's token no longer matches
   int aux;          // expansion: the step it reaches
 };
-struct TimerLater {
-  bool operator()(const Timer& a, const Timer& b) const {
-    return a.due_us != b.due_us ? a.due_us > b.due_us : a.seq > b.seq;
-  }
-};
+// Timers fire in (deadline, creation) order.
+bool TimerBefore(const Timer& a, const Timer& b) {
+  return a.due_us != b.due_us ? a.due_us < b.due_us : a.seq < b.seq;
+}
 
 }  // namespace
 
@@ -228,7 +229,7 @@ class Engine::Impl {
   void Advance() { Sync(); }
   std::optional<absl::Time> NextTimer() const {
     if (timers_.empty()) return std::nullopt;
-    return absl::FromUnixMicros(timers_.top().due_us);
+    return absl::FromUnixMicros(timers_.front().due_us);
   }
 
   absl::StatusOr<ContactStatus> GetContact(absl::string_view contact_id) const;
@@ -256,6 +257,12 @@ class Engine::Impl {
   void Sync();
   void Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token, int aux = 0);
   void Fire(const Timer& t);
+  void CancelOfferTimer(uint32_t contact);  // its pending offer timeout, if any
+  auto TimerMoved() {
+    return [this](const Timer& t, size_t i) {
+      if (t.kind == TimerKind::kOfferTimeout) contacts_[t.slot].offer_timer = static_cast<int32_t>(i);
+    };
+  }
   int64_t QueryNowUs() const {
     return std::max(now_us_, absl::ToUnixMicros(clock_.Now()));
   }
@@ -406,7 +413,9 @@ class Engine::Impl {
   size_t finished_next_ = 0;
   int live_contacts_ = 0;
 
-  std::priority_queue<Timer, std::vector<Timer>, TimerLater> timers_;
+  // A min-heap in (deadline, creation) order. Offer timeouts can be removed early
+  // (CancelOfferTimer); every other kind is left to fire and finds itself stale.
+  std::vector<Timer> timers_;
 };
 
 // ============================================================================
@@ -506,9 +515,10 @@ void Engine::Impl::Sync() {
   const int64_t target = std::max(now_us_, absl::ToUnixMicros(clock_.Now()));
   // Each timer fires at its own deadline, in (deadline, creation) order, so events carry
   // the time they really happened even when the clock jumped.
-  while (!timers_.empty() && timers_.top().due_us <= target) {
-    const Timer t = timers_.top();
-    timers_.pop();
+  while (!timers_.empty() && timers_.front().due_us <= target) {
+    const Timer t = timers_.front();
+    heap::Erase(timers_, 0, TimerBefore, TimerMoved());
+    if (t.kind == TimerKind::kOfferTimeout) contacts_[t.slot].offer_timer = -1;
     now_us_ = std::max(now_us_, t.due_us);
     Fire(t);
   }
@@ -517,7 +527,19 @@ void Engine::Impl::Sync() {
 
 void Engine::Impl::Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token,
                             int aux) {
-  timers_.push(Timer{due_us, ++timer_seq_, kind, slot, token, aux});
+  heap::Push(timers_, Timer{due_us, ++timer_seq_, kind, slot, token, aux}, TimerBefore,
+             TimerMoved());
+}
+
+void Engine::Impl::CancelOfferTimer(uint32_t contact) {
+  ContactRec& c = contacts_[contact];
+  if (c.offer_timer < 0) return;
+  const size_t pos = static_cast<size_t>(c.offer_timer);
+  ACD_ASSERT(pos < timers_.size());
+  ACD_ASSERT(timers_[pos].kind == TimerKind::kOfferTimeout);
+  ACD_ASSERT(timers_[pos].slot == contact);
+  c.offer_timer = -1;
+  heap::Erase(timers_, pos, TimerBefore, TimerMoved());
 }
 
 void Engine::Impl::Fire(const Timer& t) {
@@ -1488,6 +1510,7 @@ void Engine::Impl::RemoveWork(uint32_t agent, uint64_t offer_id) {
   auto it = std::find_if(a.work.begin(), a.work.end(),
                          [offer_id](const WorkItem& w) { return w.offer_id == offer_id; });
   ACD_ASSERT(it != a.work.end());
+  if (it->phase == WorkPhase::kOffered) CancelOfferTimer(it->contact);
   --a.used[static_cast<int>(PoolOf(it->channel))];
   ACD_ASSERT(a.used[static_cast<int>(PoolOf(it->channel))] >= 0);
   a.work.erase(it);
@@ -1680,6 +1703,7 @@ absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view 
   Accrue(a);
   WorkItem* item = FindWork(a, c.offer_id);
   ACD_ASSERT(item != nullptr);
+  CancelOfferTimer(slot);
   item->phase = WorkPhase::kConnected;
   item->deadline_us = kNever;
   item->connected_us = now_us_;
@@ -2226,6 +2250,11 @@ void Engine::Impl::CheckInvariants() const {
         ++in_offer[c.queue];
         ACD_ASSERT(holders[ci] == 1);
         ACD_ASSERT(c.heap_pos == -1);
+        ACD_ASSERT(c.offer_timer >= 0);
+        ACD_ASSERT(static_cast<size_t>(c.offer_timer) < timers_.size());
+        ACD_ASSERT(timers_[c.offer_timer].kind == TimerKind::kOfferTimeout);
+        ACD_ASSERT(timers_[c.offer_timer].slot == ci);
+        ACD_ASSERT(timers_[c.offer_timer].token == c.offer_id);
         break;
       case ContactState::kConnected:
         ++live;
@@ -2242,6 +2271,14 @@ void Engine::Impl::CheckInvariants() const {
     }
   }
   ACD_ASSERT(live == live_contacts_);
+  // Timers: heap order; an offer timeout exists exactly while its offer is pending.
+  for (size_t i = 1; i < timers_.size(); ++i) {
+    ACD_ASSERT(!TimerBefore(timers_[i], timers_[(i - 1) / 2]));
+  }
+  for (size_t i = 0; i < timers_.size(); ++i) {
+    if (timers_[i].kind != TimerKind::kOfferTimeout) continue;
+    ACD_ASSERT(contacts_[timers_[i].slot].offer_timer == static_cast<int32_t>(i));
+  }
   for (size_t qi = 0; qi < queues_.size(); ++qi) {
     const QueueRec& q = queues_[qi];
     ACD_ASSERT(q.waiting == waiting[qi]);
