@@ -27,6 +27,16 @@ struct Req {
 };
 using ReqSet = absl::InlinedVector<Req, 4>;
 
+// A logged-in agent holding a skill, with its level: lets a new class skip the agents
+// below a required level without touching their records.
+struct SkillHolder {
+  uint32_t agent = 0;
+  uint8_t level = 0;
+};
+
+// One bit per skill (skill mod 64): a cheap necessary condition for holding a set.
+uint64_t SkillBits(uint16_t skill) { return uint64_t{1} << (skill % 64); }
+
 // Adds r to a sorted set, keeping the higher level if the skill is already there.
 void MergeReq(ReqSet& set, Req r) {
   auto it = std::lower_bound(set.begin(), set.end(), r,
@@ -116,11 +126,13 @@ struct ServedClass {
 
 // The head of a class's waiting heap, kept apart from the class in a dense array: an
 // agent that frees up compares the heads of every class it serves, and this keeps that
-// scan to one small, cache-friendly read per class.
+// scan to one small, cache-friendly read per class (16 bytes). An empty class holds the
+// sentinel (max, max), which every real contact ranks before: arrival sequence numbers
+// never reach the maximum.
 struct ClassHead {
   int64_t key = std::numeric_limits<int64_t>::max();
-  uint64_t seq = 0;
-  bool empty = true;
+  uint64_t seq = std::numeric_limits<uint64_t>::max();
+  bool empty() const { return seq == std::numeric_limits<uint64_t>::max(); }
 };
 
 struct AgentRec {
@@ -133,6 +145,7 @@ struct AgentRec {
   std::array<int, kCapacityPoolCount> used{};
   std::vector<WorkItem> work;
   std::vector<ServedClass> served;
+  uint32_t heaps_joined = 0;  // entries of `served` with heap_pos >= 0
   // True when heap membership is up to date (RefreshAgent ran after the last change).
   // While false (an agent mid-change in a command), new classes must not index it.
   bool indexed = false;
@@ -390,7 +403,9 @@ class Engine::Impl {
   std::vector<RequirementClass> classes_;
   std::vector<ClassHead> heads_;  // parallel to classes_
   // Logged-in agents holding each skill (by skill id), for finding who serves a new class.
-  std::vector<std::vector<uint32_t>> skill_agents_;
+  std::vector<std::vector<SkillHolder>> skill_agents_;
+  // Per agent slot: SkillBits of every skill it holds (0 when logged out).
+  std::vector<uint64_t> agent_skill_bits_;
   std::vector<uint32_t> scratch_agents_;
   absl::flat_hash_map<std::string, uint32_t> class_index_;
   std::vector<ReqSet> scratch_alternatives_;
@@ -493,9 +508,13 @@ void Engine::Impl::Install(Rules rules) {
   queues_ = std::move(rules.queues);
   // Agents' skills are already in the new numbering (ApplyConfig remaps them first).
   skill_agents_.assign(config_.skills.size(), {});
+  agent_skill_bits_.assign(agents_.size(), 0);
   for (uint32_t a = 0; a < agents_.size(); ++a) {
     if (!agents_[a].logged_in) continue;
-    for (const Req& r : agents_[a].skills) skill_agents_[r.skill].push_back(a);
+    for (const Req& r : agents_[a].skills) {
+      skill_agents_[r.skill].push_back(SkillHolder{a, r.level});
+      agent_skill_bits_[a] |= SkillBits(r.skill);
+    }
   }
 }
 
@@ -757,11 +776,22 @@ void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel ch
   scratch_channel_ = channel;
   scratch_preferred_ = preferred ? c.preferred() : absl::string_view();
   // The key: queue, channel, preferred agent, then each alternative's (skill, level)s.
+  // Raw bytes, each variable-length part preceded by its length, so distinct
+  // descriptions never share a key; no number formatting on the enqueue path.
   scratch_key_.clear();
-  absl::StrAppend(&scratch_key_, queue, "/", static_cast<int>(channel), "/", scratch_preferred_);
+  auto put = [this](auto value) {
+    scratch_key_.append(reinterpret_cast<const char*>(&value), sizeof(value));
+  };
+  put(queue);
+  put(static_cast<uint8_t>(channel));
+  put(static_cast<uint32_t>(scratch_preferred_.size()));
+  scratch_key_.append(scratch_preferred_.data(), scratch_preferred_.size());
   for (const ReqSet& alt : scratch_alternatives_) {
-    scratch_key_.push_back('|');
-    for (const Req& r : alt) absl::StrAppend(&scratch_key_, r.skill, ":", r.level, ",");
+    put(static_cast<uint32_t>(alt.size()));
+    for (const Req& r : alt) {
+      put(r.skill);
+      put(r.level);
+    }
   }
 }
 
@@ -778,8 +808,9 @@ uint32_t Engine::Impl::InternClass() {
   cls.alternatives = scratch_alternatives_;
   queues_[cls.queue].classes.push_back(id);
   // Tell every logged-in agent who can serve the new class about it, once per distinct
-  // requirement set. Only agents holding each alternative's rarest skill can qualify, so
-  // those are the candidates (all agents if an alternative needs no skill), in slot order.
+  // requirement set. Only agents holding each alternative's rarest skill at its level
+  // can qualify, and of those only agents whose skill bits cover the alternative's: those
+  // are the candidates (all agents if an alternative needs no skill), in slot order.
   std::vector<uint32_t>& candidates = scratch_agents_;
   candidates.clear();
   bool everyone = cls.alternatives.empty();
@@ -788,12 +819,21 @@ uint32_t Engine::Impl::InternClass() {
       everyone = true;
       break;
     }
-    const std::vector<uint32_t>* rarest = nullptr;
+    const std::vector<SkillHolder>* rarest = nullptr;
+    uint8_t rarest_level = 0;
+    uint64_t bits = 0;
     for (const Req& r : alt) {
-      const std::vector<uint32_t>& holders = skill_agents_[r.skill];
-      if (rarest == nullptr || holders.size() < rarest->size()) rarest = &holders;
+      bits |= SkillBits(r.skill);
+      const std::vector<SkillHolder>& holders = skill_agents_[r.skill];
+      if (rarest == nullptr || holders.size() < rarest->size()) {
+        rarest = &holders;
+        rarest_level = r.level;
+      }
     }
-    candidates.insert(candidates.end(), rarest->begin(), rarest->end());
+    for (const SkillHolder& h : *rarest) {
+      if (h.level < rarest_level || (bits & ~agent_skill_bits_[h.agent]) != 0) continue;
+      candidates.push_back(h.agent);
+    }
   }
   if (everyone) {
     candidates.resize(agents_.size());
@@ -1035,12 +1075,8 @@ void Engine::Impl::Requeue(uint32_t slot) {
 
 void Engine::Impl::UpdateHead(uint32_t cls) {
   const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
-  ClassHead& head = heads_[cls];
-  head.empty = waiting.empty();
-  if (!head.empty) {
-    head.key = waiting.front().key;
-    head.seq = waiting.front().seq;
-  }
+  heads_[cls] = waiting.empty() ? ClassHead{}
+                                 : ClassHead{waiting.front().key, waiting.front().seq};
 }
 
 void Engine::Impl::PushWaiting(uint32_t slot) {
@@ -1351,6 +1387,8 @@ void Engine::Impl::UpdateShown(uint32_t agent) {
 void Engine::Impl::RemoveFromHeaps(uint32_t agent) {
   AgentRec& a = agents_[agent];
   a.indexed = false;
+  if (a.heaps_joined == 0) return;  // busy agents: nothing to scan
+  a.heaps_joined = 0;
   for (ServedClass& s : a.served) {
     if (s.heap_pos < 0) continue;
     const size_t pos = static_cast<size_t>(s.heap_pos);
@@ -1375,18 +1413,17 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
     return any;
   };
   while (has_room()) {
-    const ClassHead* best = nullptr;
-    uint32_t best_cls = 0;
+    ClassHead best;  // empty
+    uint32_t best_cls = kNone;
     for (const ServedClass& s : a.served) {
       if (!room[static_cast<int>(s.pool)]) continue;
-      const ClassHead& head = heads_[s.cls];
-      if (head.empty) continue;
-      if (best == nullptr || ContactBefore(head.key, head.seq, best->key, best->seq)) {
-        best = &head;
+      const ClassHead head = heads_[s.cls];
+      if (ContactBefore(head.key, head.seq, best.key, best.seq)) {
+        best = head;
         best_cls = s.cls;
       }
     }
-    if (best == nullptr) break;
+    if (best.empty()) break;
     const uint32_t contact = classes_[best_cls].waiting.front().contact;
     RemoveWaiting(contact);
     MakeOffer(agent, contact);
@@ -1399,7 +1436,8 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
 }
 
 void Engine::Impl::JoinHeap(uint32_t agent, uint32_t served_index) {
-  const AgentRec& a = agents_[agent];
+  AgentRec& a = agents_[agent];
+  ++a.heaps_joined;
   ACD_ASSERT(a.served[served_index].heap_pos == -1);
   RequirementClass& cls = classes_[a.served[served_index].cls];
   AgentRankInput input;
@@ -1617,7 +1655,12 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   ACD_ASSERT(a.served.empty());
   a.logged_in = true;
   a.ready = false;
-  for (const Req& r : skills) skill_agents_[r.skill].push_back(agent);
+  agent_skill_bits_.resize(agents_.size(), 0);
+  agent_skill_bits_[agent] = 0;
+  for (const Req& r : skills) {
+    skill_agents_[r.skill].push_back(SkillHolder{agent, r.level});
+    agent_skill_bits_[agent] |= SkillBits(r.skill);
+  }
   a.reason = std::string(kReasonLogin);
   a.skills = std::move(skills);
   a.capacity = capacity;
@@ -1658,9 +1701,11 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
   Accrue(a);
   a.served.clear();
   a.logged_in = false;
+  agent_skill_bits_[*agent] = 0;
   for (const Req& r : a.skills) {
-    std::vector<uint32_t>& holders = skill_agents_[r.skill];
-    holders.erase(std::find(holders.begin(), holders.end(), *agent));
+    std::vector<SkillHolder>& holders = skill_agents_[r.skill];
+    holders.erase(std::find_if(holders.begin(), holders.end(),
+                               [&](const SkillHolder& h) { return h.agent == *agent; }));
   }
   a.reason.clear();
   UpdateShown(*agent);
@@ -1874,6 +1919,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     std::sort(skills.begin(), skills.end());
     a.skills = std::move(skills);
     a.served.clear();  // the classes are rebuilt below
+    a.heaps_joined = 0;
     for (WorkItem& w : a.work) w.queue = queue_map[w.queue];
   }
   // Ended contacts of a queue that is gone are forgotten; the others keep their records.
@@ -2163,6 +2209,9 @@ void Engine::Impl::CheckInvariants() const {
     if (a.used[static_cast<int>(CapacityPool::kVoice)] > 0) ACD_ASSERT(a.work.size() == 1);
     // Heap membership is exact: routable, serving and with room.
     if (Routable(a)) ACD_ASSERT(a.indexed);
+    ACD_ASSERT(a.heaps_joined == static_cast<uint32_t>(std::count_if(
+                                     a.served.begin(), a.served.end(),
+                                     [](const ServedClass& s) { return s.heap_pos >= 0; })));
     for (uint32_t i = 0; i < a.served.size(); ++i) {
       const ServedClass& s = a.served[i];
       const RequirementClass& cls = classes_[s.cls];
@@ -2178,15 +2227,20 @@ void Engine::Impl::CheckInvariants() const {
   }
   // The skill index lists exactly the logged-in agents with each skill.
   size_t indexed_skills = 0;
-  for (const std::vector<uint32_t>& holders : skill_agents_) indexed_skills += holders.size();
+  for (const std::vector<SkillHolder>& holders : skill_agents_) indexed_skills += holders.size();
   size_t held_skills = 0;
   for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
     if (!agents_[ai].logged_in) continue;
+    uint64_t bits = 0;
     for (const Req& r : agents_[ai].skills) {
       ++held_skills;
-      const std::vector<uint32_t>& holders = skill_agents_[r.skill];
-      ACD_ASSERT(std::find(holders.begin(), holders.end(), ai) != holders.end());
+      bits |= SkillBits(r.skill);
+      const std::vector<SkillHolder>& holders = skill_agents_[r.skill];
+      ACD_ASSERT(std::any_of(holders.begin(), holders.end(), [&](const SkillHolder& h) {
+        return h.agent == ai && h.level == r.level;
+      }));
     }
+    ACD_ASSERT(agent_skill_bits_[ai] == bits);
   }
   ACD_ASSERT(indexed_skills == held_skills);
   // Every class an agent is eligible for is in its served list.
@@ -2202,7 +2256,7 @@ void Engine::Impl::CheckInvariants() const {
   ACD_ASSERT(heads_.size() == classes_.size());
   for (size_t ci = 0; ci < classes_.size(); ++ci) {
     const RequirementClass& cls = classes_[ci];
-    ACD_ASSERT(heads_[ci].empty == cls.waiting.empty());
+    ACD_ASSERT(heads_[ci].empty() == cls.waiting.empty());
     if (!cls.waiting.empty()) {
       ACD_ASSERT(heads_[ci].key == cls.waiting.front().key);
       ACD_ASSERT(heads_[ci].seq == cls.waiting.front().seq);
