@@ -1,10 +1,11 @@
 #include "engine/core/engine.h"
 
 #include <algorithm>
-#include <deque>
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/assert.h"
@@ -161,42 +162,105 @@ struct AgentRec {
   int64_t accrued_at_us = 0;
 };
 
+// What few contacts have, kept out of line: a contact without it pays 8 bytes, not 56.
+struct ContactExtras {
+  std::string preferred_agent;
+  std::vector<Attribute> attributes;
+};
+
+// One contact. Kept compact (152 bytes), since a million may wait: fields are ordered by
+// size so nothing is padded. Its ordering key is not stored: it is always
+// arrival_us - priority * aging_us of its queue (KeyOf), and the class heap entry
+// carries a copy.
 struct ContactRec {
+  int64_t arrival_us = 0;  // first arrival; also the base of the ordering key
+  int64_t queue_entry_us = 0;
+  int64_t ended_us = 0;  // when answered or ended: `waited` stops here
+  uint64_t seq = 0;
+  uint64_t offer_id = 0;
+  uint64_t queue_epoch = 0;  // changes whenever the contact enters a queue or ends
+  std::string id;
+  ReqSet own;
+  std::unique_ptr<ContactExtras> extras;
+  uint32_t queue = 0;
+  uint32_t cls = 0;
+  uint32_t agent = kNone;
+  uint32_t language = kNone;
+  int32_t heap_pos = -1;
+  // Index in the timer heap of this contact's pending offer timeout, or -1. The timer is
+  // removed when the offer ends any other way, so answered offers leave nothing behind.
+  int32_t offer_timer = -1;
+  int priority = 0;
   bool in_use = false;
   ContactState state = ContactState::kWaiting;
   Channel channel = Channel::kVoice;
   bool preferred_active = false;
   bool overflow_due = false;
   uint8_t step = 0;
-  int priority = 0;
-  uint32_t queue = 0;
-  uint32_t cls = 0;
-  uint32_t agent = kNone;
-  int32_t heap_pos = -1;
-  int64_t key = 0;
-  uint64_t seq = 0;
-  int64_t arrival_us = 0;
-  int64_t queue_entry_us = 0;
-  int64_t order_base_us = 0;
-  int64_t ended_us = 0;  // when answered or ended: `waited` stops here
-  uint64_t offer_id = 0;
-  // Index in the timer heap of this contact's pending offer timeout, or -1. The timer is
-  // removed when the offer ends any other way, so answered offers leave nothing behind.
-  int32_t offer_timer = -1;
-  uint64_t queue_epoch = 0;  // changes whenever the contact enters a queue or ends
-  uint32_t language = kNone;
-  ReqSet own;
-  std::string id;
-  // Rare, so kept out of line: a contact without them pays 16 bytes, not 56.
-  std::unique_ptr<std::string> preferred_agent;
-  std::unique_ptr<std::vector<Attribute>> attributes;
 
   absl::string_view preferred() const {
-    return preferred_agent ? absl::string_view(*preferred_agent) : absl::string_view();
+    return extras ? absl::string_view(extras->preferred_agent) : absl::string_view();
   }
   void set_preferred(absl::string_view id) {
-    preferred_agent = id.empty() ? nullptr : std::make_unique<std::string>(id);
+    if (id.empty() && !extras) return;
+    if (!extras) extras = std::make_unique<ContactExtras>();
+    extras->preferred_agent = std::string(id);
   }
+  void set_attributes(const std::vector<Attribute>& attributes) {
+    if (attributes.empty() && !extras) return;
+    if (!extras) extras = std::make_unique<ContactExtras>();
+    extras->attributes = attributes;
+  }
+  // Attributes may hold patient data: an ended contact forgets them.
+  void drop_attributes() {
+    if (!extras) return;
+    if (extras->preferred_agent.empty()) {
+      extras.reset();
+    } else {
+      extras->attributes = {};
+    }
+  }
+};
+static_assert(sizeof(ContactRec) <= 152, "ContactRec grew: check the budget per contact");
+
+// Contacts by slot, in pages of 1,024 that never move: a slot's address is stable, growth
+// adds one page at a time (memory follows the number of contacts), and indexing is a
+// shift and a mask.
+template <typename T>
+class SlotPages {
+ public:
+  static constexpr size_t kPageBits = 10;
+  static constexpr size_t kPageSize = size_t{1} << kPageBits;
+
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return pages_[i >> kPageBits][i & (kPageSize - 1)]; }
+  const T& operator[](size_t i) const { return pages_[i >> kPageBits][i & (kPageSize - 1)]; }
+  // A default-constructed new last slot.
+  T& emplace_back() {
+    if ((size_ >> kPageBits) == pages_.size()) pages_.push_back(std::make_unique<T[]>(kPageSize));
+    return (*this)[size_++];
+  }
+
+ private:
+  std::vector<std::unique_ptr<T[]>> pages_;
+  size_t size_ = 0;
+};
+
+// The contact index holds slots and finds them by the id stored in the slot's record,
+// so an id is kept once (in ContactRec::id), not again as a map key.
+struct ContactIdHash {
+  using is_transparent = void;
+  const SlotPages<ContactRec>* contacts;
+  size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
+  size_t operator()(uint32_t slot) const { return (*this)((*contacts)[slot].id); }
+};
+struct ContactIdEq {
+  using is_transparent = void;
+  const SlotPages<ContactRec>* contacts;
+  absl::string_view Id(absl::string_view id) const { return id; }
+  absl::string_view Id(uint32_t slot) const { return (*contacts)[slot].id; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
 };
 
 enum class TimerKind : uint8_t { kOfferTimeout, kWrapUpEnd, kExpansion, kPreferredFallback, kMaxWait };
@@ -315,9 +379,13 @@ class Engine::Impl {
   static int LevelOf(const AgentRec& a, uint16_t skill);
 
   // ---- contacts ----
+  // The ordering key (smaller first): arrival time less priority times the queue's aging.
+  int64_t KeyOf(const ContactRec& c) const {
+    return c.arrival_us - static_cast<int64_t>(c.priority) * queues_[c.queue].aging_us;
+  }
   // Puts a contact into `queue` (counted as offered there, timers armed, class set) but
   // does not route it. `cls`: its class if the caller interned it already.
-  void EnterQueue(uint32_t slot, uint32_t queue, int64_t order_base_us,
+  void EnterQueue(uint32_t slot, uint32_t queue,
                   std::optional<uint32_t> cls = std::nullopt);
   void ScheduleNextExpansion(const ContactRec& c, uint32_t slot);
   void Route(uint32_t slot);         // WAITING contact, not in a heap: offer or wait
@@ -417,11 +485,11 @@ class Engine::Impl {
   std::vector<AgentRec> agents_;
   absl::flat_hash_map<std::string, uint32_t> agent_index_;
 
-  // A deque: slots never move, and growth adds fixed-size blocks instead of doubling,
-  // so memory follows the number of contacts closely.
-  std::deque<ContactRec> contacts_;
+  SlotPages<ContactRec> contacts_;
   std::vector<uint32_t> free_contacts_;
-  absl::flat_hash_map<std::string, uint32_t> contact_index_;
+  // Slots of the contacts with an id in use (live, or ended and retained), by id.
+  absl::flat_hash_set<uint32_t, ContactIdHash, ContactIdEq> contact_index_{
+      0, ContactIdHash{&contacts_}, ContactIdEq{&contacts_}};
   // Retained ended contacts, a ring of max_finished_contacts_retained slots: the oldest
   // is forgotten when a new one ends. Fixed size, so ending a contact never allocates.
   std::vector<uint32_t> finished_;
@@ -625,7 +693,7 @@ absl::StatusOr<uint32_t> Engine::Impl::FindContact(absl::string_view id) const {
   if (it == contact_index_.end()) {
     return absl::NotFoundError(absl::StrCat("contact '", id, "' is not known"));
   }
-  return it->second;
+  return *it;
 }
 
 absl::StatusOr<uint32_t> Engine::Impl::FindLoggedInAgent(absl::string_view id) const {
@@ -946,7 +1014,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
           "attribute values must be at most ", limits.max_attribute_value_bytes, " bytes"));
     }
   }
-  if (contact_index_.contains(r.contact_id)) {
+  if (contact_index_.contains(absl::string_view(r.contact_id))) {
     return absl::AlreadyExistsError(absl::StrCat("contact '", r.contact_id, "' already exists"));
   }
   uint32_t target = *queue;
@@ -978,14 +1046,14 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.priority = priority;
   c.own = probe.own;
   c.language = probe.language;
-  c.preferred_agent = std::move(probe.preferred_agent);
-  if (!r.attributes.empty()) c.attributes = std::make_unique<std::vector<Attribute>>(r.attributes);
+  c.extras = std::move(probe.extras);
+  c.set_attributes(r.attributes);
   c.seq = ++arrival_seq_;
   c.arrival_us = now_us_;
-  contact_index_.emplace(c.id, slot);
+  contact_index_.insert(slot);
   ++live_contacts_;
   // CheckClassRoom described exactly this contact's step-0 class; intern it once.
-  EnterQueue(slot, target, now_us_, InternClass());
+  EnterQueue(slot, target, InternClass());
   Event e = ContactEvent(EventType::kContactQueued, c);
   Emit(e);
   Route(slot);
@@ -1013,7 +1081,7 @@ absl::Status Engine::Impl::ResolveArrival(uint32_t* queue, Channel* channel) con
   return absl::InternalError("closed-overflow cycle");
 }
 
-void Engine::Impl::EnterQueue(uint32_t slot, uint32_t queue, int64_t order_base_us,
+void Engine::Impl::EnterQueue(uint32_t slot, uint32_t queue,
                               std::optional<uint32_t> cls) {
   QueueRec& q = queues_[queue];
   ContactRec& c = contacts_[slot];
@@ -1025,8 +1093,6 @@ void Engine::Impl::EnterQueue(uint32_t slot, uint32_t queue, int64_t order_base_
   c.step = 0;
   c.overflow_due = false;
   c.preferred_active = q.preferred_wait_us > 0 && !c.preferred().empty();
-  c.order_base_us = order_base_us;
-  c.key = order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
   Count(q, &QueueCounters::offered);
   if (q.config.max_wait > absl::ZeroDuration()) {
     Schedule(now_us_ + absl::ToInt64Microseconds(q.config.max_wait), TimerKind::kMaxWait, slot,
@@ -1081,7 +1147,7 @@ void Engine::Impl::UpdateHead(uint32_t cls) {
 
 void Engine::Impl::PushWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
-  heap::Push(classes_[c.cls].waiting, ContactEntry{c.key, c.seq, slot}, ContactLess(),
+  heap::Push(classes_[c.cls].waiting, ContactEntry{KeyOf(c), c.seq, slot}, ContactLess(),
              ContactMoved());
   UpdateHead(c.cls);
   ++queues_[c.queue].waiting;
@@ -1114,7 +1180,7 @@ void Engine::Impl::Overflow(uint32_t slot) {
   Count(origin, &QueueCounters::overflowed);
   const uint32_t target = origin.overflow_target;
   if (target != kNone && CheckQueueHasRoom(queues_[target]).ok()) {
-    EnterQueue(slot, target, c.arrival_us);
+    EnterQueue(slot, target);
     Event e = ContactEvent(EventType::kContactOverflowed, c);
     e.from_queue = origin.config.name;
     Emit(e);
@@ -1138,7 +1204,7 @@ void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
   c.state = final_state;
   c.agent = kNone;
   c.queue_epoch = ++epoch_seq_;
-  c.attributes.reset();
+  c.drop_attributes();
   --live_contacts_;
   const size_t retained = static_cast<size_t>(config_.limits.max_finished_contacts_retained);
   if (finished_.size() < retained) {
@@ -1148,7 +1214,7 @@ void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
   const uint32_t old = finished_[finished_next_];
   finished_[finished_next_] = slot;
   finished_next_ = (finished_next_ + 1) % retained;
-  contact_index_.erase(contacts_[old].id);
+  contact_index_.erase(absl::string_view(contacts_[old].id));
   contacts_[old] = ContactRec{};
   free_contacts_.push_back(old);
 }
@@ -1199,10 +1265,9 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
                                                       ", not waiting"));
   }
   c.priority = priority;
-  c.key = c.order_base_us - static_cast<int64_t>(priority) * queues_[c.queue].aging_us;
   if (c.heap_pos >= 0) {
     auto& heap = classes_[c.cls].waiting;
-    heap[c.heap_pos].key = c.key;
+    heap[c.heap_pos].key = KeyOf(c);
     heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
     UpdateHead(c.cls);
   }
@@ -1261,7 +1326,7 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
   // that it could now also take waits elsewhere.
   if (agent != kNone) RemoveFromHeaps(agent);
   const absl::string_view from_name = from.config.name;
-  EnterQueue(*slot, *target, c.arrival_us);
+  EnterQueue(*slot, *target);
   Event e = ContactEvent(EventType::kContactTransferred, c);
   e.from_queue = from_name;
   Emit(e);
@@ -1459,7 +1524,7 @@ void Engine::Impl::CheckBestChoice(uint32_t agent, uint32_t contact) const {
     const ContactRec& other = contacts_[d];
     if (!other.in_use || d == contact || other.state != ContactState::kWaiting) continue;
     if (other.heap_pos < 0) continue;  // being moved by this very command
-    if (!ContactBefore(other.key, other.seq, c.key, c.seq)) continue;
+    if (!ContactBefore(KeyOf(other), other.seq, KeyOf(c), c.seq)) continue;
     const bool could_take = Eligible(a, classes_[other.cls]) && HasCapacity(a, other.channel);
     ACD_ASSERT(!could_take);  // a better-ranked waiting contact was passed over
   }
@@ -1870,7 +1935,8 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     }
   }
   // Check every live contact can be placed before changing anything.
-  for (const ContactRec& c : contacts_) {
+  for (uint32_t slot = 0; slot < contacts_.size(); ++slot) {
+    const ContactRec& c = contacts_[slot];
     if (!c.in_use || IsFinal(c.state)) continue;
     const std::string& old_queue = queues_[c.queue].config.name;
     if (queue_map[c.queue] == kNone) {
@@ -1932,7 +1998,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
   for (uint32_t slot : retained) {
     ContactRec& c = contacts_[slot];
     if (queue_map[c.queue] == kNone) {
-      contact_index_.erase(c.id);
+      contact_index_.erase(absl::string_view(c.id));
       c = ContactRec{};
       free_contacts_.push_back(slot);
     } else {
@@ -1973,11 +2039,9 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     const bool moved = q.config.name != old_names[from];
     if (moved) {
       c.queue_entry_us = now_us_;
-      c.order_base_us = c.arrival_us;
       Count(q, &QueueCounters::offered);
     }
     c.queue_epoch = ++epoch_seq_;
-    c.key = c.order_base_us - static_cast<int64_t>(c.priority) * q.aging_us;
     c.step = 0;
     const int64_t in_queue_us = now_us_ - c.queue_entry_us;
     while (c.step < q.steps.size() && q.steps[c.step].after_us <= in_queue_us) ++c.step;
@@ -2011,7 +2075,8 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     if (c.state == ContactState::kWaiting) waiting.push_back(slot);
   }
   std::sort(waiting.begin(), waiting.end(), [this](uint32_t x, uint32_t y) {
-    return ContactBefore(contacts_[x].key, contacts_[x].seq, contacts_[y].key, contacts_[y].seq);
+    return ContactBefore(KeyOf(contacts_[x]), contacts_[x].seq, KeyOf(contacts_[y]),
+                         contacts_[y].seq);
   });
   Event e;
   e.type = EventType::kRulesApplied;
@@ -2063,7 +2128,7 @@ absl::StatusOr<ContactStatus> Engine::Impl::GetContact(absl::string_view contact
   out.channel = c.channel;
   out.priority = c.priority;
   out.expansion_step = c.step;
-  if (c.attributes) out.attributes = *c.attributes;
+  if (c.extras) out.attributes = c.extras->attributes;
   const bool in_queue = c.state == ContactState::kWaiting || c.state == ContactState::kOffered;
   out.waited = absl::Microseconds((in_queue ? QueryNowUs() : c.ended_us) - c.arrival_us);
   if (c.agent != kNone) out.agent_id = agents_[c.agent].id;
@@ -2071,7 +2136,7 @@ absl::StatusOr<ContactStatus> Engine::Impl::GetContact(absl::string_view contact
     int ahead = 0;
     for (uint32_t cls : q.classes) {
       for (const ContactEntry& e : classes_[cls].waiting) {
-        if (ContactBefore(e.key, e.seq, c.key, c.seq)) ++ahead;
+        if (ContactBefore(e.key, e.seq, KeyOf(c), c.seq)) ++ahead;
       }
     }
     out.position = ahead + 1;
@@ -2281,8 +2346,9 @@ void Engine::Impl::CheckInvariants() const {
   for (uint32_t ci = 0; ci < contacts_.size(); ++ci) {
     const ContactRec& c = contacts_[ci];
     if (!c.in_use) continue;
-    ACD_ASSERT(contact_index_.contains(c.id));
-    ACD_ASSERT(contact_index_.at(c.id) == ci);
+    auto indexed = contact_index_.find(absl::string_view(c.id));
+    ACD_ASSERT(indexed != contact_index_.end());
+    ACD_ASSERT(*indexed == ci);
     switch (c.state) {
       case ContactState::kWaiting: {
         ++live;
