@@ -370,6 +370,9 @@ class Engine::Impl {
   // Fills scratch_alternatives_ and scratch_key_ for a contact in `queue` on `channel`.
   void DescribeClass(const ContactRec& c, uint32_t queue, Channel channel);
   uint32_t InternClass();  // for the description in scratch_*
+  // Sets scratch_class_ to the class described in scratch_* (kNone if none yet), looking
+  // it up once per description: CheckClassRoom and the InternClass after it share it.
+  void LookUpScratchClass();
   uint32_t ClassFor(const ContactRec& c) {
     DescribeClass(c, c.queue, c.channel);
     return InternClass();
@@ -478,6 +481,8 @@ class Engine::Impl {
   absl::flat_hash_map<std::string, uint32_t> class_index_;
   std::vector<ReqSet> scratch_alternatives_;
   std::string scratch_key_;
+  bool scratch_looked_up_ = false;  // scratch_class_ is valid for scratch_key_
+  uint32_t scratch_class_ = kNone;
   uint32_t scratch_queue_ = 0;
   Channel scratch_channel_ = Channel::kVoice;
   absl::string_view scratch_preferred_;
@@ -785,7 +790,8 @@ absl::Status Engine::Impl::CheckLength(const QueueRec& q) const {
 absl::Status Engine::Impl::CheckClassRoom(const ContactRec& probe, uint32_t queue,
                                           Channel channel) {
   DescribeClass(probe, queue, channel);
-  if (!class_index_.contains(scratch_key_) &&
+  LookUpScratchClass();
+  if (scratch_class_ == kNone &&
       classes_.size() >= static_cast<size_t>(config_.limits.max_requirement_classes)) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "too many distinct requirement sets (max_requirement_classes ",
@@ -844,6 +850,7 @@ void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel ch
   scratch_channel_ = channel;
   scratch_preferred_ = preferred ? c.preferred() : absl::string_view();
   // The key: queue, channel, preferred agent, then each alternative's (skill, level)s.
+  scratch_looked_up_ = false;
   // Raw bytes, each variable-length part preceded by its length, so distinct
   // descriptions never share a key; no number formatting on the enqueue path.
   scratch_key_.clear();
@@ -863,11 +870,19 @@ void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel ch
   }
 }
 
-uint32_t Engine::Impl::InternClass() {
+void Engine::Impl::LookUpScratchClass() {
+  if (scratch_looked_up_) return;
   auto it = class_index_.find(scratch_key_);
-  if (it != class_index_.end()) return it->second;
+  scratch_class_ = it == class_index_.end() ? kNone : it->second;
+  scratch_looked_up_ = true;
+}
+
+uint32_t Engine::Impl::InternClass() {
+  LookUpScratchClass();
+  if (scratch_class_ != kNone) return scratch_class_;
   const uint32_t id = static_cast<uint32_t>(classes_.size());
   class_index_.emplace(scratch_key_, id);
+  scratch_class_ = id;
   RequirementClass& cls = classes_.emplace_back();
   heads_.emplace_back();
   cls.queue = scratch_queue_;
@@ -1480,7 +1495,12 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
   while (has_room()) {
     ClassHead best;  // empty
     uint32_t best_cls = kNone;
-    for (const ServedClass& s : a.served) {
+    const ServedClass* served = a.served.data();
+    const size_t n = a.served.size();
+    for (size_t i = 0; i < n; ++i) {
+      // The heads are scattered over a large array: ask for a later one while comparing.
+      if (i + 8 < n) __builtin_prefetch(&heads_[served[i + 8].cls]);
+      const ServedClass& s = served[i];
       if (!room[static_cast<int>(s.pool)]) continue;
       const ClassHead head = heads_[s.cls];
       if (ContactBefore(head.key, head.seq, best.key, best.seq)) {
@@ -2027,6 +2047,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
   classes_.clear();
   heads_.clear();
   class_index_.clear();
+  scratch_looked_up_ = false;
   Install(std::move(rules));
 
   // Live contacts take their new queue's rules: key, expansion step and timers.
