@@ -198,6 +198,34 @@ struct ContactRec {
   bool overflow_due = false;
   uint8_t step = 0;
 
+  // Back to a default-constructed record, field by field (keeps the id's buffer; the
+  // assignment from ContactRec{} zeroed a temporary and moved every member).
+  // Keep in step with the members above.
+  void Reset() {
+    arrival_us = 0;
+    queue_entry_us = 0;
+    ended_us = 0;
+    seq = 0;
+    offer_id = 0;
+    queue_epoch = 0;
+    id.clear();
+    own.clear();
+    extras.reset();
+    queue = 0;
+    cls = 0;
+    agent = kNone;
+    language = kNone;
+    heap_pos = -1;
+    offer_timer = -1;
+    priority = 0;
+    in_use = false;
+    state = ContactState::kWaiting;
+    channel = Channel::kVoice;
+    preferred_active = false;
+    overflow_due = false;
+    step = 0;
+  }
+
   absl::string_view preferred() const {
     return extras ? absl::string_view(extras->preferred_agent) : absl::string_view();
   }
@@ -429,7 +457,11 @@ class Engine::Impl {
   void CheckBestChoice(uint32_t agent, uint32_t contact) const;
 
   // ---- events ----
-  Event ContactEvent(EventType type, const ContactRec& c) const;
+  // Events are built in one engine-owned Event and emitted at once: NewEvent resets it
+  // field by field (a fresh 144-byte Event is zeroed with `rep stos`, which showed up as
+  // 7% of the scale-1 cycle), and no other event may start before Emit.
+  Event& NewEvent(EventType type);
+  Event& ContactEvent(EventType type, const ContactRec& c);
   void Emit(Event& e);
 
   // ---- heaps ----
@@ -504,6 +536,9 @@ class Engine::Impl {
   // A min-heap in (deadline, creation) order. Offer timeouts can be removed early
   // (CancelOfferTimer); every other kind is left to fire and finds itself stale.
   std::vector<Timer> timers_;
+
+  Event event_;  // the event being built (NewEvent .. Emit)
+  bool event_open_ = false;
 };
 
 // ============================================================================
@@ -658,7 +693,7 @@ void Engine::Impl::Fire(const Timer& t) {
       if (!c.in_use || c.queue_epoch != t.token || c.step + 1 != t.aux) return;
       if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) return;
       c.step = static_cast<uint8_t>(t.aux);
-      Event e = ContactEvent(EventType::kContactExpanded, c);
+      Event& e = ContactEvent(EventType::kContactExpanded, c);
       Emit(e);
       ScheduleNextExpansion(c, t.slot);
       if (c.state == ContactState::kWaiting) MoveToCurrentClass(t.slot);
@@ -669,7 +704,7 @@ void Engine::Impl::Fire(const Timer& t) {
       if (!c.in_use || c.queue_epoch != t.token || !c.preferred_active) return;
       if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) return;
       c.preferred_active = false;
-      Event e = ContactEvent(EventType::kContactExpanded, c);
+      Event& e = ContactEvent(EventType::kContactExpanded, c);
       e.reason = "PREFERRED_AGENT_FALLBACK";
       Emit(e);
       if (c.state == ContactState::kWaiting) MoveToCurrentClass(t.slot);
@@ -1054,9 +1089,9 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
     contacts_.emplace_back();
   }
   ContactRec& c = contacts_[slot];
-  c = ContactRec{};
+  c.Reset();
   c.in_use = true;
-  c.id = r.contact_id;
+  c.id.assign(r.contact_id);
   c.channel = channel;
   c.priority = priority;
   c.own = probe.own;
@@ -1069,7 +1104,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   ++live_contacts_;
   // CheckClassRoom described exactly this contact's step-0 class; intern it once.
   EnterQueue(slot, target, InternClass());
-  Event e = ContactEvent(EventType::kContactQueued, c);
+  Event& e = ContactEvent(EventType::kContactQueued, c);
   Emit(e);
   Route(slot);
   return absl::OkStatus();
@@ -1196,7 +1231,7 @@ void Engine::Impl::Overflow(uint32_t slot) {
   const uint32_t target = origin.overflow_target;
   if (target != kNone && CheckQueueHasRoom(queues_[target]).ok()) {
     EnterQueue(slot, target);
-    Event e = ContactEvent(EventType::kContactOverflowed, c);
+    Event& e = ContactEvent(EventType::kContactOverflowed, c);
     e.from_queue = origin.config.name;
     Emit(e);
     Route(slot);
@@ -1204,7 +1239,7 @@ void Engine::Impl::Overflow(uint32_t slot) {
   }
   // No target, or it is closed or full: the contact leaves (the gateway sends the caller
   // to voicemail or a message).
-  Event e = ContactEvent(EventType::kContactOverflowed, c);
+  Event& e = ContactEvent(EventType::kContactOverflowed, c);
   e.from_queue = origin.config.name;
   e.queue = {};
   FinishContact(slot, ContactState::kOverflowed);
@@ -1230,7 +1265,7 @@ void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
   finished_[finished_next_] = slot;
   finished_next_ = (finished_next_ + 1) % retained;
   contact_index_.erase(absl::string_view(contacts_[old].id));
-  contacts_[old] = ContactRec{};
+  contacts_[old].Reset();
   free_contacts_.push_back(old);
 }
 
@@ -1257,7 +1292,7 @@ absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_vie
     --q.in_offer;
   }
   Count(q, &QueueCounters::abandoned);
-  Event e = ContactEvent(EventType::kContactAbandoned, c);
+  Event& e = ContactEvent(EventType::kContactAbandoned, c);
   e.reason = reason;
   FinishContact(*slot, ContactState::kAbandoned);
   Emit(e);
@@ -1286,7 +1321,7 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
     heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
     UpdateHead(c.cls);
   }
-  Event e = ContactEvent(EventType::kContactPriorityChanged, c);
+  Event& e = ContactEvent(EventType::kContactPriorityChanged, c);
   Emit(e);
   return absl::OkStatus();
 }
@@ -1342,7 +1377,7 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
   if (agent != kNone) RemoveFromHeaps(agent);
   const absl::string_view from_name = from.config.name;
   EnterQueue(*slot, *target);
-  Event e = ContactEvent(EventType::kContactTransferred, c);
+  Event& e = ContactEvent(EventType::kContactTransferred, c);
   e.from_queue = from_name;
   Emit(e);
   Route(*slot);
@@ -1384,7 +1419,7 @@ absl::Status Engine::Impl::RequestCallback(absl::string_view contact_id) {
   RemoveWaiting(*slot);
   c.channel = Channel::kCallback;
   c.cls = InternClass();  // described by CheckClassRoom just above
-  Event e = ContactEvent(EventType::kContactCallbackRequested, c);
+  Event& e = ContactEvent(EventType::kContactCallbackRequested, c);
   Emit(e);
   Route(*slot);
   return absl::OkStatus();
@@ -1456,8 +1491,7 @@ void Engine::Impl::UpdateShown(uint32_t agent) {
   a.shown = state;
   a.shown_reason = std::string(reason);
   a.state_since_us = now_us_;
-  Event e;
-  e.type = EventType::kAgentStateChanged;
+  Event& e = NewEvent(EventType::kAgentStateChanged);
   e.agent_id = a.id;
   e.agent_state = state;
   e.reason = a.shown_reason;
@@ -1575,7 +1609,7 @@ void Engine::Impl::MakeOffer(uint32_t agent, uint32_t contact) {
   ++a.used[static_cast<int>(PoolOf(c.channel))];
   a.last_offer_ticket = ++ticket_seq_;
   Schedule(item.deadline_us, TimerKind::kOfferTimeout, contact, c.offer_id);
-  Event e = ContactEvent(EventType::kContactOffered, c);
+  Event& e = ContactEvent(EventType::kContactOffered, c);
   e.agent_id = a.id;
   Emit(e);
   UpdateShown(agent);
@@ -1589,7 +1623,7 @@ void Engine::Impl::DeclineOffer(uint32_t agent, uint32_t contact, EventType type
   Accrue(a);
   RemoveWork(agent, c.offer_id);
   --q.in_offer;
-  Event e = ContactEvent(type, c);
+  Event& e = ContactEvent(type, c);
   e.agent_id = a.id;
   e.reason = reason;
   Emit(e);
@@ -1613,7 +1647,7 @@ void Engine::Impl::WithdrawOffers(uint32_t agent, absl::string_view reason) {
     Accrue(agents_[agent]);
     RemoveWork(agent, c.offer_id);
     --queues_[c.queue].in_offer;
-    Event e = ContactEvent(EventType::kContactRejected, c);
+    Event& e = ContactEvent(EventType::kContactRejected, c);
     e.agent_id = agents_[agent].id;
     e.reason = reason;
     Emit(e);
@@ -1848,7 +1882,7 @@ absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view 
     if (within) ++counters->answered_within_threshold;
     counters->answered_wait_total += waited;
   }
-  Event e = ContactEvent(EventType::kContactAccepted, c);
+  Event& e = ContactEvent(EventType::kContactAccepted, c);
   e.agent_id = a.id;
   Emit(e);
   UpdateShown(agent);
@@ -1884,7 +1918,7 @@ absl::Status Engine::Impl::Complete(absl::string_view agent_id, absl::string_vie
   Accrue(a);
   ++a.handled;
   EndConnection(agent, c.offer_id);
-  Event e = ContactEvent(EventType::kContactCompleted, c);
+  Event& e = ContactEvent(EventType::kContactCompleted, c);
   e.agent_id = a.id;
   FinishContact(slot, ContactState::kCompleted);
   Emit(e);
@@ -2099,8 +2133,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     return ContactBefore(KeyOf(contacts_[x]), contacts_[x].seq, KeyOf(contacts_[y]),
                          contacts_[y].seq);
   });
-  Event e;
-  e.type = EventType::kRulesApplied;
+  Event& e = NewEvent(EventType::kRulesApplied);
   Emit(e);
   // Free agents joined the heaps of the classes as they were interned; now each waiting
   // contact, best first, meets the best free agent of its class, as a new arrival would.
@@ -2115,9 +2148,28 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
 // Events
 // ============================================================================
 
-Event Engine::Impl::ContactEvent(EventType type, const ContactRec& c) const {
-  Event e;
+Event& Engine::Impl::NewEvent(EventType type) {
+  ACD_ASSERT(!event_open_);  // the previous event was emitted
+  event_open_ = true;
+  Event& e = event_;
+  e.sequence = 0;
+  e.time = absl::UnixEpoch();
   e.type = type;
+  e.contact_id = {};
+  e.agent_id = {};
+  e.queue = {};
+  e.from_queue = {};
+  e.reason = {};
+  e.channel = Channel::kVoice;
+  e.agent_state = AgentState::kLoggedOut;
+  e.priority = 0;
+  e.step = 0;
+  e.waited = absl::ZeroDuration();
+  return e;
+}
+
+Event& Engine::Impl::ContactEvent(EventType type, const ContactRec& c) {
+  Event& e = NewEvent(type);
   e.contact_id = c.id;
   e.queue = queues_[c.queue].config.name;
   e.channel = c.channel;
@@ -2128,6 +2180,9 @@ Event Engine::Impl::ContactEvent(EventType type, const ContactRec& c) const {
 }
 
 void Engine::Impl::Emit(Event& e) {
+  ACD_ASSERT(&e == &event_);
+  ACD_ASSERT(event_open_);
+  event_open_ = false;
   e.sequence = ++sequence_;
   e.time = absl::FromUnixMicros(now_us_);
   if (options_.sink != nullptr) options_.sink->OnEvent(e);
