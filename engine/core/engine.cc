@@ -291,6 +291,18 @@ struct ContactIdEq {
   bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
 };
 
+// What a contact's requirement class depends on besides its queue and channel.
+struct ClassInputs {
+  const ReqSet* own = nullptr;
+  uint32_t language = kNone;
+  uint8_t step = 0;
+  bool preferred_active = false;
+  absl::string_view preferred;
+};
+ClassInputs InputsOf(const ContactRec& c) {
+  return ClassInputs{&c.own, c.language, c.step, c.preferred_active, c.preferred()};
+}
+
 enum class TimerKind : uint8_t { kOfferTimeout, kWrapUpEnd, kExpansion, kPreferredFallback, kMaxWait };
 
 struct Timer {
@@ -390,19 +402,19 @@ class Engine::Impl {
   // Where a new contact for `queue` goes while queues are closed: the queue itself, a
   // closed-overflow target, or the same queue as a CALLBACK. FAILED_PRECONDITION if refused.
   absl::Status ResolveArrival(uint32_t* queue, Channel* channel) const;
-  absl::Status CheckClassRoom(const ContactRec& probe, uint32_t queue, Channel channel);
+  absl::Status CheckClassRoom(const ClassInputs& inputs, uint32_t queue, Channel channel);
   absl::Status CheckOfferedTo(const ContactRec& c, uint32_t agent, absl::string_view agent_id,
                               absl::string_view contact_id) const;
 
   // ---- requirement classes ----
   // Fills scratch_alternatives_ and scratch_key_ for a contact in `queue` on `channel`.
-  void DescribeClass(const ContactRec& c, uint32_t queue, Channel channel);
+  void DescribeClass(const ClassInputs& c, uint32_t queue, Channel channel);
   uint32_t InternClass();  // for the description in scratch_*
   // Sets scratch_class_ to the class described in scratch_* (kNone if none yet), looking
   // it up once per description: CheckClassRoom and the InternClass after it share it.
   void LookUpScratchClass();
   uint32_t ClassFor(const ContactRec& c) {
-    DescribeClass(c, c.queue, c.channel);
+    DescribeClass(InputsOf(c), c.queue, c.channel);
     return InternClass();
   }
   bool Eligible(const AgentRec& a, const RequirementClass& cls) const;
@@ -822,9 +834,9 @@ absl::Status Engine::Impl::CheckLength(const QueueRec& q) const {
   return absl::OkStatus();
 }
 
-absl::Status Engine::Impl::CheckClassRoom(const ContactRec& probe, uint32_t queue,
+absl::Status Engine::Impl::CheckClassRoom(const ClassInputs& inputs, uint32_t queue,
                                           Channel channel) {
-  DescribeClass(probe, queue, channel);
+  DescribeClass(inputs, queue, channel);
   LookUpScratchClass();
   if (scratch_class_ == kNone &&
       classes_.size() >= static_cast<size_t>(config_.limits.max_requirement_classes)) {
@@ -850,11 +862,13 @@ absl::Status Engine::Impl::CheckOfferedTo(const ContactRec& c, uint32_t agent,
 // Requirement classes
 // ============================================================================
 
-void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel channel) {
+void Engine::Impl::DescribeClass(const ClassInputs& c, uint32_t queue, Channel channel) {
   const QueueRec& q = queues_[queue];
   // Step-0 requirements: the queue's and the contact's own, at the higher level of each.
-  ReqSet base = q.requirements;
-  for (const Req& r : c.own) MergeReq(base, r);
+  scratch_alternatives_.resize(1);
+  ReqSet& base = scratch_alternatives_.front();
+  base = q.requirements;
+  for (const Req& r : *c.own) MergeReq(base, r);
   if (c.language != kNone) MergeReq(base, Req{static_cast<uint16_t>(c.language), 1});
   int cap = 0;
   for (int i = 0; i < c.step && i < static_cast<int>(q.steps.size()); ++i) {
@@ -863,8 +877,6 @@ void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel ch
   if (cap > 0) {
     for (Req& r : base) r.level = std::min<uint8_t>(r.level, static_cast<uint8_t>(cap));
   }
-  scratch_alternatives_.clear();
-  scratch_alternatives_.push_back(base);
   for (int i = 0; i < c.step && i < static_cast<int>(q.steps.size()); ++i) {
     for (const Req& r : q.steps[i].also_accept) {
       ReqSet alt = {r};
@@ -872,18 +884,20 @@ void Engine::Impl::DescribeClass(const ContactRec& c, uint32_t queue, Channel ch
       scratch_alternatives_.push_back(std::move(alt));
     }
   }
-  std::sort(scratch_alternatives_.begin(), scratch_alternatives_.end(),
-            [](const ReqSet& a, const ReqSet& b) {
-              return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-            });
-  scratch_alternatives_.erase(
-      std::unique(scratch_alternatives_.begin(), scratch_alternatives_.end()),
-      scratch_alternatives_.end());
+  if (scratch_alternatives_.size() > 1) {
+    std::sort(scratch_alternatives_.begin(), scratch_alternatives_.end(),
+              [](const ReqSet& a, const ReqSet& b) {
+                return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+              });
+    scratch_alternatives_.erase(
+        std::unique(scratch_alternatives_.begin(), scratch_alternatives_.end()),
+        scratch_alternatives_.end());
+  }
   const bool preferred = c.preferred_active && queues_[queue].preferred_wait_us > 0 &&
-                         !c.preferred().empty();
+                         !c.preferred.empty();
   scratch_queue_ = queue;
   scratch_channel_ = channel;
-  scratch_preferred_ = preferred ? c.preferred() : absl::string_view();
+  scratch_preferred_ = preferred ? c.preferred : absl::string_view();
   // The key: queue, channel, preferred agent, then each alternative's (skill, level)s.
   scratch_looked_up_ = false;
   // Raw bytes, each variable-length part preceded by its length, so distinct
@@ -1021,7 +1035,8 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
                                                    limits.max_requirements_per_contact,
                                                    " requirements"));
   }
-  ContactRec probe;
+  ReqSet own;
+  uint32_t language = kNone;
   for (const SkillRequirement& req : r.requirements) {
     auto it = skill_index_.find(req.skill);
     if (it == skill_index_.end()) {
@@ -1031,12 +1046,12 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
       return absl::InvalidArgumentError(absl::StrCat("skill '", req.skill, "' min_level ",
                                                      req.min_level, " is outside 1-10"));
     }
-    for (const Req& existing : probe.own) {
+    for (const Req& existing : own) {
       if (existing.skill == it->second) {
         return absl::InvalidArgumentError(absl::StrCat("skill '", req.skill, "' is required twice"));
       }
     }
-    MergeReq(probe.own, Req{it->second, static_cast<uint8_t>(req.min_level)});
+    MergeReq(own, Req{it->second, static_cast<uint8_t>(req.min_level)});
   }
   if (!r.language.empty()) {
     auto it = skill_index_.find(r.language);
@@ -1044,7 +1059,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
       return absl::InvalidArgumentError(
           absl::StrCat("language '", r.language.substr(0, 64), "' is not a configured skill"));
     }
-    probe.language = it->second;
+    language = it->second;
   }
   if (!r.preferred_agent_id.empty() && !IsValidId(r.preferred_agent_id, limits.max_id_bytes)) {
     return absl::InvalidArgumentError("preferred_agent_id is not a valid agent id");
@@ -1075,9 +1090,8 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
     return absl::ResourceExhaustedError(absl::StrCat("the engine holds its maximum of ",
                                                      limits.max_contacts, " contacts"));
   }
-  probe.set_preferred(r.preferred_agent_id);
-  probe.preferred_active = true;
-  if (absl::Status s = CheckClassRoom(probe, target, channel); !s.ok()) return s;
+  const ClassInputs inputs{&own, language, 0, /*preferred_active=*/true, r.preferred_agent_id};
+  if (absl::Status s = CheckClassRoom(inputs, target, channel); !s.ok()) return s;
 
   // Valid: from here on nothing fails.
   uint32_t slot;
@@ -1094,9 +1108,9 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.id.assign(r.contact_id);
   c.channel = channel;
   c.priority = priority;
-  c.own = probe.own;
-  c.language = probe.language;
-  c.extras = std::move(probe.extras);
+  c.own = own;
+  c.language = language;
+  c.set_preferred(r.preferred_agent_id);
   c.set_attributes(r.attributes);
   c.seq = ++arrival_seq_;
   c.arrival_us = now_us_;
@@ -1345,12 +1359,8 @@ absl::Status Engine::Impl::Transfer(absl::string_view contact_id, absl::string_v
   }
   if (absl::Status s = CheckQueueHasRoom(to); !s.ok()) return s;
   {
-    ContactRec probe;
-    probe.own = c.own;
-    probe.language = c.language;
-    probe.set_preferred(c.preferred());
-    probe.preferred_active = true;
-    if (absl::Status s = CheckClassRoom(probe, *target, c.channel); !s.ok()) return s;
+    const ClassInputs inputs{&c.own, c.language, 0, /*preferred_active=*/true, c.preferred()};
+    if (absl::Status s = CheckClassRoom(inputs, *target, c.channel); !s.ok()) return s;
   }
 
   QueueRec& from = queues_[c.queue];
@@ -1415,7 +1425,9 @@ absl::Status Engine::Impl::RequestCallback(absl::string_view contact_id) {
     return absl::FailedPreconditionError(
         absl::StrCat("queue '", q.config.name, "' does not take CALLBACK contacts"));
   }
-  if (absl::Status s = CheckClassRoom(c, c.queue, Channel::kCallback); !s.ok()) return s;
+  if (absl::Status s = CheckClassRoom(InputsOf(c), c.queue, Channel::kCallback); !s.ok()) {
+    return s;
+  }
   RemoveWaiting(*slot);
   c.channel = Channel::kCallback;
   c.cls = InternClass();  // described by CheckClassRoom just above
