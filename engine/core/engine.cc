@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "absl/types/span.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/assert.h"
@@ -78,7 +79,8 @@ struct RequirementClass {
   uint32_t queue = 0;
   Channel channel = Channel::kVoice;
   std::string preferred_agent;  // empty: any eligible agent
-  std::vector<ReqSet> alternatives;  // an agent meeting any one set in full is eligible
+  // An agent meeting any one set in full is eligible. Usually one set: kept inline.
+  absl::InlinedVector<ReqSet, 1> alternatives;
   std::vector<ContactEntry> waiting;
   std::vector<AgentEntry> available;
   int staffed = 0;  // logged-in agents with READY presence who serve this class
@@ -264,6 +266,10 @@ class SlotPages {
   T& operator[](size_t i) { return pages_[i >> kPageBits][i & (kPageSize - 1)]; }
   const T& operator[](size_t i) const { return pages_[i >> kPageBits][i & (kPageSize - 1)]; }
   // A default-constructed new last slot.
+  void clear() {
+    pages_.clear();
+    size_ = 0;
+  }
   T& emplace_back() {
     if ((size_ >> kPageBits) == pages_.size()) pages_.push_back(std::make_unique<T[]>(kPageSize));
     return (*this)[size_++];
@@ -289,6 +295,53 @@ struct ContactIdEq {
   absl::string_view Id(uint32_t slot) const { return (*contacts)[slot].id; }
   template <typename A, typename B>
   bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
+};
+
+// What identifies a requirement class: a description being looked up (Impl::scratch_*)
+// or one held by a RequirementClass.
+struct ClassDesc {
+  uint32_t queue = 0;
+  Channel channel = Channel::kVoice;
+  absl::string_view preferred;
+  absl::Span<const ReqSet> alternatives;
+
+  friend bool operator==(const ClassDesc& a, const ClassDesc& b) {
+    return a.queue == b.queue && a.channel == b.channel && a.preferred == b.preferred &&
+           std::equal(a.alternatives.begin(), a.alternatives.end(), b.alternatives.begin(),
+                      b.alternatives.end());
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const ClassDesc& d) {
+    h = H::combine(std::move(h), d.queue, static_cast<uint8_t>(d.channel), d.preferred,
+                   d.alternatives.size());
+    for (const ReqSet& alt : d.alternatives) {
+      h = H::combine(std::move(h), alt.size());
+      for (const Req& r : alt) h = H::combine(std::move(h), r.skill, r.level);
+    }
+    return h;
+  }
+};
+ClassDesc DescOf(const RequirementClass& cls) {
+  return ClassDesc{cls.queue, cls.channel, cls.preferred_agent,
+                   absl::MakeConstSpan(cls.alternatives)};
+}
+
+// The class index holds class ids and finds them by the description stored in the
+// class itself: no key strings (they took ~64 bytes per class, a class per two
+// contacts at scale 2).
+struct ClassIdHash {
+  using is_transparent = void;
+  const SlotPages<RequirementClass>* classes;
+  size_t operator()(const ClassDesc& d) const { return absl::Hash<ClassDesc>{}(d); }
+  size_t operator()(uint32_t id) const { return (*this)(DescOf((*classes)[id])); }
+};
+struct ClassIdEq {
+  using is_transparent = void;
+  const SlotPages<RequirementClass>* classes;
+  ClassDesc Desc(const ClassDesc& d) const { return d; }
+  ClassDesc Desc(uint32_t id) const { return DescOf((*classes)[id]); }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const { return Desc(a) == Desc(b); }
 };
 
 // What a contact's requirement class depends on besides its queue and channel.
@@ -407,12 +460,16 @@ class Engine::Impl {
                               absl::string_view contact_id) const;
 
   // ---- requirement classes ----
-  // Fills scratch_alternatives_ and scratch_key_ for a contact in `queue` on `channel`.
+  // Fills scratch_* with the class of a contact in `queue` on `channel`.
   void DescribeClass(const ClassInputs& c, uint32_t queue, Channel channel);
   uint32_t InternClass();  // for the description in scratch_*
   // Sets scratch_class_ to the class described in scratch_* (kNone if none yet), looking
   // it up once per description: CheckClassRoom and the InternClass after it share it.
   void LookUpScratchClass();
+  ClassDesc ScratchDesc() const {
+    return ClassDesc{scratch_queue_, scratch_channel_, scratch_preferred_,
+                     absl::MakeConstSpan(scratch_alternatives_)};
+  }
   uint32_t ClassFor(const ContactRec& c) {
     DescribeClass(InputsOf(c), c.queue, c.channel);
     return InternClass();
@@ -515,17 +572,18 @@ class Engine::Impl {
   std::vector<std::string> reasons_;
   std::vector<QueueRec> queues_;
 
-  std::vector<RequirementClass> classes_;
   std::vector<ClassHead> heads_;  // parallel to classes_
   // Logged-in agents holding each skill (by skill id), for finding who serves a new class.
   std::vector<std::vector<SkillHolder>> skill_agents_;
   // Per agent slot: SkillBits of every skill it holds (0 when logged out).
   std::vector<uint64_t> agent_skill_bits_;
   std::vector<uint32_t> scratch_agents_;
-  absl::flat_hash_map<std::string, uint32_t> class_index_;
+  // Declared before class_index_, whose functors point at it.
+  SlotPages<RequirementClass> classes_;
+  absl::flat_hash_set<uint32_t, ClassIdHash, ClassIdEq> class_index_{
+      0, ClassIdHash{&classes_}, ClassIdEq{&classes_}};
   std::vector<ReqSet> scratch_alternatives_;
-  std::string scratch_key_;
-  bool scratch_looked_up_ = false;  // scratch_class_ is valid for scratch_key_
+  bool scratch_looked_up_ = false;  // scratch_class_ is valid for the description
   uint32_t scratch_class_ = kNone;
   uint32_t scratch_queue_ = 0;
   Channel scratch_channel_ = Channel::kVoice;
@@ -898,31 +956,13 @@ void Engine::Impl::DescribeClass(const ClassInputs& c, uint32_t queue, Channel c
   scratch_queue_ = queue;
   scratch_channel_ = channel;
   scratch_preferred_ = preferred ? c.preferred : absl::string_view();
-  // The key: queue, channel, preferred agent, then each alternative's (skill, level)s.
   scratch_looked_up_ = false;
-  // Raw bytes, each variable-length part preceded by its length, so distinct
-  // descriptions never share a key; no number formatting on the enqueue path.
-  scratch_key_.clear();
-  auto put = [this](auto value) {
-    scratch_key_.append(reinterpret_cast<const char*>(&value), sizeof(value));
-  };
-  put(queue);
-  put(static_cast<uint8_t>(channel));
-  put(static_cast<uint32_t>(scratch_preferred_.size()));
-  scratch_key_.append(scratch_preferred_.data(), scratch_preferred_.size());
-  for (const ReqSet& alt : scratch_alternatives_) {
-    put(static_cast<uint32_t>(alt.size()));
-    for (const Req& r : alt) {
-      put(r.skill);
-      put(r.level);
-    }
-  }
 }
 
 void Engine::Impl::LookUpScratchClass() {
   if (scratch_looked_up_) return;
-  auto it = class_index_.find(scratch_key_);
-  scratch_class_ = it == class_index_.end() ? kNone : it->second;
+  auto it = class_index_.find(ScratchDesc());
+  scratch_class_ = it == class_index_.end() ? kNone : *it;
   scratch_looked_up_ = true;
 }
 
@@ -930,14 +970,14 @@ uint32_t Engine::Impl::InternClass() {
   LookUpScratchClass();
   if (scratch_class_ != kNone) return scratch_class_;
   const uint32_t id = static_cast<uint32_t>(classes_.size());
-  class_index_.emplace(scratch_key_, id);
   scratch_class_ = id;
   RequirementClass& cls = classes_.emplace_back();
   heads_.emplace_back();
   cls.queue = scratch_queue_;
   cls.channel = scratch_channel_;
   cls.preferred_agent = std::string(scratch_preferred_);
-  cls.alternatives = scratch_alternatives_;
+  cls.alternatives.assign(scratch_alternatives_.begin(), scratch_alternatives_.end());
+  class_index_.insert(id);  // after the description is in place: the index reads it
   queues_[cls.queue].classes.push_back(id);
   // Tell every logged-in agent who can serve the new class about it, once per distinct
   // requirement set. Only agents holding each alternative's rarest skill at its level
@@ -2400,8 +2440,8 @@ void Engine::Impl::CheckInvariants() const {
   for (uint32_t ai = 0; ai < agents_.size(); ++ai) {
     const AgentRec& a = agents_[ai];
     size_t eligible = 0;
-    for (const RequirementClass& cls : classes_) {
-      if (Eligible(a, cls)) ++eligible;
+    for (size_t ci = 0; ci < classes_.size(); ++ci) {
+      if (Eligible(a, classes_[ci])) ++eligible;
     }
     ACD_ASSERT(eligible == a.served.size());
   }
