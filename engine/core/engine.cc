@@ -310,15 +310,23 @@ struct ClassDesc {
            std::equal(a.alternatives.begin(), a.alternatives.end(), b.alternatives.begin(),
                       b.alternatives.end());
   }
-  template <typename H>
-  friend H AbslHashValue(H h, const ClassDesc& d) {
-    h = H::combine(std::move(h), d.queue, static_cast<uint8_t>(d.channel), d.preferred,
-                   d.alternatives.size());
-    for (const ReqSet& alt : d.alternatives) {
-      h = H::combine(std::move(h), alt.size());
-      for (const Req& r : alt) h = H::combine(std::move(h), r.skill, r.level);
+  // One multiply per requirement and a final 64-bit mix (MurmurHash3's fmix64), instead
+  // of absl::Hash's mixing step per field: this runs on every enqueue. Hash values never
+  // decide anything (the index is not iterated), so they need not be stable.
+  size_t Hash() const {
+    constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (uint64_t{queue} << 8) | static_cast<uint8_t>(channel);
+    if (!preferred.empty()) h ^= absl::Hash<absl::string_view>{}(preferred);
+    for (const ReqSet& alt : alternatives) {
+      h = (h + alt.size() + 1) * kMul;  // + 1 separates an empty set from none
+      for (const Req& r : alt) h = (h + ((uint64_t{r.skill} << 8) | r.level)) * kMul;
     }
-    return h;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return static_cast<size_t>(h);
   }
 };
 ClassDesc DescOf(const RequirementClass& cls) {
@@ -332,7 +340,7 @@ ClassDesc DescOf(const RequirementClass& cls) {
 struct ClassIdHash {
   using is_transparent = void;
   const SlotPages<RequirementClass>* classes;
-  size_t operator()(const ClassDesc& d) const { return absl::Hash<ClassDesc>{}(d); }
+  size_t operator()(const ClassDesc& d) const { return d.Hash(); }
   size_t operator()(uint32_t id) const { return (*this)(DescOf((*classes)[id])); }
 };
 struct ClassIdEq {
