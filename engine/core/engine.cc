@@ -121,10 +121,22 @@ struct WorkItem {
   int64_t connected_us = 0;
 };
 
-struct ServedClass {
-  uint32_t cls = 0;
-  int32_t heap_pos = -1;  // index in the class's available heap, or -1
-  CapacityPool pool = CapacityPool::kVoice;  // of the class's channel, to skip full pools
+// A class an agent serves: the class id and the capacity pool of its channel (to skip
+// full pools) in 4 bytes. An agent that frees up reads its whole list, which is usually
+// cold (10,000 agents at scale 2), so it is kept dense; the agent's heap positions in
+// those classes are a parallel list (AgentRec::served_heap_pos).
+class ServedClass {
+ public:
+  static constexpr uint32_t kMaxClasses = uint32_t{1} << 30;
+  ServedClass(uint32_t cls, CapacityPool pool)
+      : packed_(cls | (static_cast<uint32_t>(pool) << 30)) {
+    ACD_ASSERT(cls < kMaxClasses);
+  }
+  uint32_t cls() const { return packed_ & (kMaxClasses - 1); }
+  CapacityPool pool() const { return static_cast<CapacityPool>(packed_ >> 30); }
+
+ private:
+  uint32_t packed_;
 };
 
 // The head of a class's waiting heap, kept apart from the class in a dense array: an
@@ -148,7 +160,9 @@ struct AgentRec {
   std::array<int, kCapacityPoolCount> used{};
   std::vector<WorkItem> work;
   std::vector<ServedClass> served;
-  uint32_t heaps_joined = 0;  // entries of `served` with heap_pos >= 0
+  // Parallel to `served`: the agent's index in that class's available heap, or -1.
+  std::vector<int32_t> served_heap_pos;
+  uint32_t heaps_joined = 0;  // entries of served_heap_pos >= 0
   // True when heap membership is up to date (RefreshAgent ran after the last change).
   // While false (an agent mid-change in a command), new classes must not index it.
   bool indexed = false;
@@ -558,7 +572,7 @@ class Engine::Impl {
   }
   auto AgentMoved() {
     return [this](const AgentEntry& e, size_t i) {
-      agents_[e.agent].served[e.served_index].heap_pos = static_cast<int32_t>(i);
+      agents_[e.agent].served_heap_pos[e.served_index] = static_cast<int32_t>(i);
     };
   }
 
@@ -905,7 +919,8 @@ absl::Status Engine::Impl::CheckClassRoom(const ClassInputs& inputs, uint32_t qu
   DescribeClass(inputs, queue, channel);
   LookUpScratchClass();
   if (scratch_class_ == kNone &&
-      classes_.size() >= static_cast<size_t>(config_.limits.max_requirement_classes)) {
+      classes_.size() >= std::min<size_t>(config_.limits.max_requirement_classes,
+                                          ServedClass::kMaxClasses)) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "too many distinct requirement sets (max_requirement_classes ",
         config_.limits.max_requirement_classes, ")"));
@@ -1025,7 +1040,8 @@ uint32_t Engine::Impl::InternClass() {
   for (uint32_t a : candidates) {
     AgentRec& agent = agents_[a];
     if (!agent.logged_in || !Eligible(agent, classes_[id])) continue;
-    agent.served.push_back(ServedClass{id, -1, PoolOf(cls.channel)});
+    agent.served.emplace_back(id, PoolOf(cls.channel));
+    agent.served_heap_pos.push_back(-1);
     if (agent.ready) ++classes_[id].staffed;
     // The class has no waiting contacts yet, so a free agent simply joins its heap.
     if (agent.indexed && Routable(agent) && HasCapacity(agent, cls.channel)) {
@@ -1520,7 +1536,7 @@ void Engine::Impl::SetPresence(uint32_t agent, bool ready, absl::string_view rea
   AgentRec& a = agents_[agent];
   Accrue(a);
   if (a.ready != ready) {
-    for (const ServedClass& s : a.served) classes_[s.cls].staffed += ready ? 1 : -1;
+    for (const ServedClass& s : a.served) classes_[s.cls()].staffed += ready ? 1 : -1;
     if (ready && a.work.empty()) a.idle_since_us = now_us_;
   }
   a.ready = ready;
@@ -1563,11 +1579,11 @@ void Engine::Impl::RemoveFromHeaps(uint32_t agent) {
   a.indexed = false;
   if (a.heaps_joined == 0) return;  // busy agents: nothing to scan
   a.heaps_joined = 0;
-  for (ServedClass& s : a.served) {
-    if (s.heap_pos < 0) continue;
-    const size_t pos = static_cast<size_t>(s.heap_pos);
-    s.heap_pos = -1;
-    heap::Erase(classes_[s.cls].available, pos, AgentLess, AgentMoved());
+  for (size_t i = 0; i < a.served.size(); ++i) {
+    if (a.served_heap_pos[i] < 0) continue;
+    const size_t pos = static_cast<size_t>(a.served_heap_pos[i]);
+    a.served_heap_pos[i] = -1;
+    heap::Erase(classes_[a.served[i].cls()].available, pos, AgentLess, AgentMoved());
   }
 }
 
@@ -1593,13 +1609,13 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
     const size_t n = a.served.size();
     for (size_t i = 0; i < n; ++i) {
       // The heads are scattered over a large array: ask for a later one while comparing.
-      if (i + 8 < n) __builtin_prefetch(&heads_[served[i + 8].cls]);
-      const ServedClass& s = served[i];
-      if (!room[static_cast<int>(s.pool)]) continue;
-      const ClassHead head = heads_[s.cls];
+      if (i + 8 < n) __builtin_prefetch(&heads_[served[i + 8].cls()]);
+      const ServedClass s = served[i];
+      if (!room[static_cast<int>(s.pool())]) continue;
+      const ClassHead head = heads_[s.cls()];
       if (ContactBefore(head.key, head.seq, best.key, best.seq)) {
         best = head;
-        best_cls = s.cls;
+        best_cls = s.cls();
       }
     }
     if (best.empty()) break;
@@ -1609,7 +1625,7 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
   }
   // Then wait in the heap of every class it can still take a contact of.
   for (uint32_t i = 0; i < a.served.size(); ++i) {
-    if (room[static_cast<int>(a.served[i].pool)]) JoinHeap(agent, i);
+    if (room[static_cast<int>(a.served[i].pool())]) JoinHeap(agent, i);
   }
   a.indexed = true;
 }
@@ -1617,8 +1633,8 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
 void Engine::Impl::JoinHeap(uint32_t agent, uint32_t served_index) {
   AgentRec& a = agents_[agent];
   ++a.heaps_joined;
-  ACD_ASSERT(a.served[served_index].heap_pos == -1);
-  RequirementClass& cls = classes_[a.served[served_index].cls];
+  ACD_ASSERT(a.served_heap_pos[served_index] == -1);
+  RequirementClass& cls = classes_[a.served[served_index].cls()];
   AgentRankInput input;
   input.idle_since_us = a.idle_since_us;
   input.active_items = static_cast<int>(a.work.size());
@@ -1852,7 +1868,8 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   a.idle_us = 0;
   for (uint32_t cls = 0; cls < classes_.size(); ++cls) {
     if (Eligible(a, classes_[cls])) {
-      a.served.push_back(ServedClass{cls, -1, PoolOf(classes_[cls].channel)});
+      a.served.emplace_back(cls, PoolOf(classes_[cls].channel));
+      a.served_heap_pos.push_back(-1);
     }
   }
   UpdateShown(agent);
@@ -1879,6 +1896,7 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
   }
   Accrue(a);
   a.served.clear();
+  a.served_heap_pos.clear();
   a.logged_in = false;
   agent_skill_bits_[*agent] = 0;
   for (const Req& r : a.skills) {
@@ -2099,6 +2117,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     std::sort(skills.begin(), skills.end());
     a.skills = std::move(skills);
     a.served.clear();  // the classes are rebuilt below
+    a.served_heap_pos.clear();
     a.heaps_joined = 0;
     for (WorkItem& w : a.work) w.queue = queue_map[w.queue];
   }
@@ -2410,19 +2429,22 @@ void Engine::Impl::CheckInvariants() const {
     if (a.used[static_cast<int>(CapacityPool::kVoice)] > 0) ACD_ASSERT(a.work.size() == 1);
     // Heap membership is exact: routable, serving and with room.
     if (Routable(a)) ACD_ASSERT(a.indexed);
-    ACD_ASSERT(a.heaps_joined == static_cast<uint32_t>(std::count_if(
-                                     a.served.begin(), a.served.end(),
-                                     [](const ServedClass& s) { return s.heap_pos >= 0; })));
+    ACD_ASSERT(a.served_heap_pos.size() == a.served.size());
+    ACD_ASSERT(a.heaps_joined ==
+               static_cast<uint32_t>(std::count_if(a.served_heap_pos.begin(),
+                                                   a.served_heap_pos.end(),
+                                                   [](int32_t pos) { return pos >= 0; })));
     for (uint32_t i = 0; i < a.served.size(); ++i) {
-      const ServedClass& s = a.served[i];
-      const RequirementClass& cls = classes_[s.cls];
+      const RequirementClass& cls = classes_[a.served[i].cls()];
+      ACD_ASSERT(a.served[i].pool() == PoolOf(cls.channel));
       ACD_ASSERT(Eligible(a, cls));
       const bool should = Routable(a) && HasCapacity(a, cls.channel);
-      ACD_ASSERT(should == (s.heap_pos >= 0));
-      if (s.heap_pos >= 0) {
-        ACD_ASSERT(static_cast<size_t>(s.heap_pos) < cls.available.size());
-        ACD_ASSERT(cls.available[s.heap_pos].agent == ai);
-        ACD_ASSERT(cls.available[s.heap_pos].served_index == i);
+      const int32_t pos = a.served_heap_pos[i];
+      ACD_ASSERT(should == (pos >= 0));
+      if (pos >= 0) {
+        ACD_ASSERT(static_cast<size_t>(pos) < cls.available.size());
+        ACD_ASSERT(cls.available[pos].agent == ai);
+        ACD_ASSERT(cls.available[pos].served_index == i);
       }
     }
   }
