@@ -115,13 +115,13 @@ struct QueueRec {
 };
 
 struct WorkItem {
-  uint32_t contact = kNone;  // kNone once in wrap-up (the contact has ended)
   uint64_t offer_id = 0;
-  WorkPhase phase = WorkPhase::kOffered;
-  Channel channel = Channel::kVoice;
-  uint32_t queue = 0;
   int64_t deadline_us = kNever;
   int64_t connected_us = 0;
+  uint32_t contact = kNone;  // kNone once in wrap-up (the contact has ended)
+  uint32_t queue = 0;
+  WorkPhase phase = WorkPhase::kOffered;
+  Channel channel = Channel::kVoice;
 };
 
 // A class an agent serves: the class id and the capacity pool of its channel (to skip
@@ -153,32 +153,52 @@ struct ClassHead {
   bool empty() const { return seq == std::numeric_limits<uint64_t>::max(); }
 };
 
+// The fields every offer, acceptance and completion touch come first, together (the
+// agent freeing up is usually not in cache at scale), then the rest.
 struct AgentRec {
   std::string id;
-  bool logged_in = false;
-  bool ready = false;  // presence: READY (routable) or NOT_READY(reason)
-  std::string reason;
-  std::vector<Req> skills;  // sorted by skill
+  // Usually one item (voice): kept inline, no allocation and no second cache miss.
+  absl::InlinedVector<WorkItem, 1> work;
   std::array<int, kCapacityPoolCount> capacity{};
   std::array<int, kCapacityPoolCount> used{};
-  std::vector<WorkItem> work;
-  std::vector<ServedClass> served;
-  // Parallel to `served`: the agent's index in that class's available heap, or -1.
-  std::vector<int32_t> served_heap_pos;
-  uint32_t heaps_joined = 0;  // entries of served_heap_pos >= 0
+  bool logged_in = false;
+  bool ready = false;  // presence: READY (routable) or NOT_READY(reason)
   // True when heap membership is up to date (RefreshAgent ran after the last change).
   // While false (an agent mid-change in a command), new classes must not index it.
   bool indexed = false;
   AgentState shown = AgentState::kLoggedOut;
-  std::string shown_reason;
-  int64_t state_since_us = 0;
+  uint32_t heaps_joined = 0;  // entries of served_heap_pos >= 0
   int64_t idle_since_us = 0;
+  int64_t accrued_at_us = 0;
+  int64_t work_us = 0;  // occupancy accumulators since login
+  int64_t idle_us = 0;
   int64_t handled = 0;
   uint64_t last_offer_ticket = 0;
   uint64_t login_order = 0;
-  int64_t work_us = 0;  // occupancy accumulators since login
-  int64_t idle_us = 0;
-  int64_t accrued_at_us = 0;
+  std::vector<ServedClass> served;
+  // Parallel to `served`: the agent's index in that class's available heap, or -1.
+  std::vector<int32_t> served_heap_pos;
+  std::string shown_reason;
+  std::string reason;
+  std::vector<Req> skills;  // sorted by skill
+  int64_t state_since_us = 0;
+};
+
+// The agent index holds slots and finds them by the id in the slot's record (as the
+// contact index does): 4 bytes per table slot, so 10,000 agents' index stays in cache.
+struct AgentIdHash {
+  using is_transparent = void;
+  const std::vector<AgentRec>* agents;
+  size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
+  size_t operator()(uint32_t slot) const { return (*this)((*agents)[slot].id); }
+};
+struct AgentIdEq {
+  using is_transparent = void;
+  const std::vector<AgentRec>* agents;
+  absl::string_view Id(absl::string_view id) const { return id; }
+  absl::string_view Id(uint32_t slot) const { return (*agents)[slot].id; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
 };
 
 // What few contacts have, kept out of line: a contact without it pays 8 bytes, not 56.
@@ -666,7 +686,8 @@ class Engine::Impl {
   absl::string_view scratch_preferred_;
 
   std::vector<AgentRec> agents_;
-  absl::flat_hash_map<std::string, uint32_t> agent_index_;
+  absl::flat_hash_set<uint32_t, AgentIdHash, AgentIdEq> agent_index_{
+      0, AgentIdHash{&agents_}, AgentIdEq{&agents_}};
 
   SlotPages<ContactRec> contacts_;
   std::vector<uint32_t> free_contacts_;
@@ -887,10 +908,10 @@ absl::StatusOr<uint32_t> Engine::Impl::FindLoggedInAgent(absl::string_view id) c
   if (it == agent_index_.end()) {
     return absl::NotFoundError(absl::StrCat("agent '", id, "' is not known"));
   }
-  if (!agents_[it->second].logged_in) {
+  if (!agents_[*it].logged_in) {
     return absl::FailedPreconditionError(absl::StrCat("agent '", id, "' is not logged in"));
   }
-  return it->second;
+  return *it;
 }
 
 absl::StatusOr<uint32_t> Engine::Impl::FindQueue(absl::string_view name) const {
@@ -1950,8 +1971,8 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
     return absl::InvalidArgumentError(absl::StrCat(
         "agent_id must be 1-", limits.max_id_bytes, " printable characters without spaces"));
   }
-  auto existing = agent_index_.find(r.agent_id);
-  if (existing != agent_index_.end() && agents_[existing->second].logged_in) {
+  auto existing = agent_index_.find(absl::string_view(r.agent_id));
+  if (existing != agent_index_.end() && agents_[*existing].logged_in) {
     return absl::AlreadyExistsError(absl::StrCat("agent '", r.agent_id, "' is already logged in"));
   }
   if (existing == agent_index_.end() && agents_.size() >= static_cast<size_t>(limits.max_agents)) {
@@ -2004,11 +2025,11 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
 
   uint32_t agent;
   if (existing != agent_index_.end()) {
-    agent = existing->second;
+    agent = *existing;
   } else {
     agent = static_cast<uint32_t>(agents_.size());
     agents_.emplace_back().id = r.agent_id;
-    agent_index_.emplace(r.agent_id, agent);
+    agent_index_.insert(agent);  // after the id is in place: the index reads it
   }
   AgentRec& a = agents_[agent];
   ACD_ASSERT(a.work.empty());
@@ -2483,7 +2504,7 @@ absl::StatusOr<AgentStatus> Engine::Impl::GetAgent(absl::string_view agent_id) c
   if (it == agent_index_.end()) {
     return absl::NotFoundError(absl::StrCat("agent '", agent_id, "' is not known"));
   }
-  const AgentRec& a = agents_[it->second];
+  const AgentRec& a = agents_[*it];
   AgentStatus out;
   out.agent_id = a.id;
   out.state = a.shown;
