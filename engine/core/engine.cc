@@ -1146,6 +1146,22 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   }
+  // The caller checks each candidate (Eligible) and edits its served list. Those
+  // records are scattered and usually cold: ask for all of them first, so the misses
+  // overlap instead of coming one after another.
+  if (candidates.size() <= 64) {
+    for (uint32_t a : candidates) {
+      const AgentRec& agent = agents_[a];
+      __builtin_prefetch(&agent.logged_in);
+      __builtin_prefetch(&agent.skills);
+      __builtin_prefetch(&agent.served);
+    }
+    for (uint32_t a : candidates) {
+      const AgentRec& agent = agents_[a];
+      __builtin_prefetch(agent.skills.data());
+      if (!agent.served.empty()) __builtin_prefetch(&agent.served.back());
+    }
+  }
   return candidates;
 }
 
@@ -1793,9 +1809,12 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
     uint32_t best_cls = kNone;
     const ServedClass* served = a.served.data();
     const size_t n = a.served.size();
+    // How far ahead to prefetch: enough misses in flight to cover memory latency.
+    constexpr size_t kAhead = 24;
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) __builtin_prefetch(&heads_[served[i].cls()]);
     for (size_t i = 0; i < n; ++i) {
       // The heads are scattered over a large array: ask for a later one while comparing.
-      if (i + 8 < n) __builtin_prefetch(&heads_[served[i + 8].cls()]);
+      if (i + kAhead < n) __builtin_prefetch(&heads_[served[i + kAhead].cls()]);
       const ServedClass s = served[i];
       if (!room[static_cast<int>(s.pool())]) continue;
       const ClassHead head = heads_[s.cls()];
