@@ -184,22 +184,6 @@ struct AgentRec {
   int64_t state_since_us = 0;
 };
 
-// The agent index holds slots and finds them by the id in the slot's record (as the
-// contact index does): 4 bytes per table slot, so 10,000 agents' index stays in cache.
-struct AgentIdHash {
-  using is_transparent = void;
-  const std::vector<AgentRec>* agents;
-  size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
-  size_t operator()(uint32_t slot) const { return (*this)((*agents)[slot].id); }
-};
-struct AgentIdEq {
-  using is_transparent = void;
-  const std::vector<AgentRec>* agents;
-  absl::string_view Id(absl::string_view id) const { return id; }
-  absl::string_view Id(uint32_t slot) const { return (*agents)[slot].id; }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
-};
 
 // What few contacts have, kept out of line: a contact without it pays 8 bytes, not 56.
 struct ContactExtras {
@@ -317,22 +301,28 @@ class SlotPages {
   size_t size_ = 0;
 };
 
-// The contact index holds slots and finds them by the id stored in the slot's record,
-// so an id is kept once (in ContactRec::id), not again as a map key.
-struct ContactIdHash {
+// Hash and equality for an index of slots that finds them by the `id` stored in the
+// slot's record (contacts, agents), so an id is kept once, not again as a map key: 4
+// bytes per table slot instead of a 32-byte std::string plus the slot. Lookups pass
+// the id as a string_view. `Store` maps a slot to its record with operator[].
+template <typename Store>
+struct SlotIdHash {
   using is_transparent = void;
-  const SlotPages<ContactRec>* contacts;
+  const Store* store;
   size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
-  size_t operator()(uint32_t slot) const { return (*this)((*contacts)[slot].id); }
+  size_t operator()(uint32_t slot) const { return (*this)((*store)[slot].id); }
 };
-struct ContactIdEq {
+template <typename Store>
+struct SlotIdEq {
   using is_transparent = void;
-  const SlotPages<ContactRec>* contacts;
+  const Store* store;
   absl::string_view Id(absl::string_view id) const { return id; }
-  absl::string_view Id(uint32_t slot) const { return (*contacts)[slot].id; }
+  absl::string_view Id(uint32_t slot) const { return (*store)[slot].id; }
   template <typename A, typename B>
   bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
 };
+template <typename Store>
+using SlotIdIndex = absl::flat_hash_set<uint32_t, SlotIdHash<Store>, SlotIdEq<Store>>;
 
 // What identifies a requirement class: a description being looked up (Impl::scratch_*)
 // or one held by a RequirementClass.
@@ -686,14 +676,15 @@ class Engine::Impl {
   absl::string_view scratch_preferred_;
 
   std::vector<AgentRec> agents_;
-  absl::flat_hash_set<uint32_t, AgentIdHash, AgentIdEq> agent_index_{
-      0, AgentIdHash{&agents_}, AgentIdEq{&agents_}};
+  // Agent slots by id (SlotIdIndex: 10,000 agents' index is 64 KB and stays in cache).
+  SlotIdIndex<std::vector<AgentRec>> agent_index_{
+      0, SlotIdHash<std::vector<AgentRec>>{&agents_}, SlotIdEq<std::vector<AgentRec>>{&agents_}};
 
   SlotPages<ContactRec> contacts_;
   std::vector<uint32_t> free_contacts_;
   // Slots of the contacts with an id in use (live, or ended and retained), by id.
-  absl::flat_hash_set<uint32_t, ContactIdHash, ContactIdEq> contact_index_{
-      0, ContactIdHash{&contacts_}, ContactIdEq{&contacts_}};
+  SlotIdIndex<SlotPages<ContactRec>> contact_index_{
+      0, SlotIdHash<SlotPages<ContactRec>>{&contacts_}, SlotIdEq<SlotPages<ContactRec>>{&contacts_}};
   // Retained ended contacts, a ring of max_finished_contacts_retained slots: the oldest
   // is forgotten when a new one ends. Fixed size, so ending a contact never allocates.
   std::vector<uint32_t> finished_;
