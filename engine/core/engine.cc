@@ -63,7 +63,12 @@ struct ContactEntry {
   uint32_t contact;
 };
 bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
-  return key_a != key_b ? key_a < key_b : seq_a < seq_b;
+  // (key, seq) as one 128-bit number (key's sign bit flipped so it orders as unsigned):
+  // a branch-free comparison, for heap sifts and the served-class scan.
+  using u128 = unsigned __int128;
+  const u128 a = (u128{static_cast<uint64_t>(key_a) ^ (uint64_t{1} << 63)} << 64) | seq_a;
+  const u128 b = (u128{static_cast<uint64_t>(key_b) ^ (uint64_t{1} << 63)} << 64) | seq_b;
+  return a < b;
 }
 
 struct AgentEntry {
@@ -1733,23 +1738,26 @@ void Engine::Impl::SetPresence(uint32_t agent, bool ready, absl::string_view rea
     if (ready && a.work.empty()) a.idle_since_us = now_us_;
   }
   a.ready = ready;
-  a.reason = std::string(reason);
+  a.reason.assign(reason.data(), reason.size());
   if (!ready) RemoveFromHeaps(agent);
 }
 
 void Engine::Impl::UpdateShown(uint32_t agent) {
   AgentRec& a = agents_[agent];
   AgentState state;
-  auto has = [&a](WorkPhase p) {
-    return std::any_of(a.work.begin(), a.work.end(), [p](const WorkItem& w) { return w.phase == p; });
-  };
+  bool offered = false, connected = false, wrap_up = false;  // one pass over the work
+  for (const WorkItem& w : a.work) {
+    offered |= w.phase == WorkPhase::kOffered;
+    connected |= w.phase == WorkPhase::kConnected;
+    wrap_up |= w.phase == WorkPhase::kWrapUp;
+  }
   if (!a.logged_in) {
     state = AgentState::kLoggedOut;
-  } else if (has(WorkPhase::kOffered)) {
+  } else if (offered) {
     state = AgentState::kReserved;
-  } else if (has(WorkPhase::kConnected)) {
+  } else if (connected) {
     state = AgentState::kBusy;
-  } else if (has(WorkPhase::kWrapUp)) {
+  } else if (wrap_up) {
     state = AgentState::kWrapUp;
   } else {
     state = a.ready ? AgentState::kReady : AgentState::kNotReady;
@@ -1758,7 +1766,7 @@ void Engine::Impl::UpdateShown(uint32_t agent) {
       state == AgentState::kNotReady ? absl::string_view(a.reason) : absl::string_view();
   if (state == a.shown && reason == a.shown_reason) return;
   a.shown = state;
-  a.shown_reason = std::string(reason);
+  a.shown_reason.assign(reason.data(), reason.size());
   a.state_since_us = now_us_;
   Event& e = NewEvent(EventType::kAgentStateChanged);
   e.agent_id = a.id;
