@@ -147,6 +147,11 @@ struct EngineOptions {
   // Check at every offer that the offered contact ranks first among all waiting
   // contacts the agent could take (O(waiting) per offer). For tests.
   bool paranoid = false;
+  // Requirement classes nobody waits in are retired (and their ids reused) once there
+  // are more than this many plus as many as there are classes in use, oldest idle first,
+  // so memory and every agent's class list follow the requirement sets in use, not every
+  // set ever seen. Tests set it low to exercise retirement.
+  size_t idle_classes_kept = 256;
 };
 
 class Engine {

@@ -45,12 +45,19 @@ int64_t RollingCounters::BucketIndex(absl::Time now) const {
 }
 
 QueueCounters& RollingCounters::At(absl::Time now) {
-  const int64_t period = BucketIndex(now);
+  // Most calls fall in the bucket of the previous call: skip the divisions then.
+  const int64_t now_us = absl::ToUnixMicros(now);
+  if (now_us >= last_start_us_ && now_us - last_start_us_ < bucket_us_) {
+    return buckets_[last_slot_];
+  }
+  const int64_t period = now_us / bucket_us_;
   const size_t slot = static_cast<size_t>(period % kBuckets);
   if (bucket_period_[slot] != period) {
     buckets_[slot] = QueueCounters{};
     bucket_period_[slot] = period;
   }
+  last_start_us_ = period * bucket_us_;
+  last_slot_ = slot;
   return buckets_[slot];
 }
 

@@ -13,6 +13,7 @@
 #define ACD_ENGINE_CORE_STATS_H_
 
 #include <array>
+#include <limits>
 #include <cstdint>
 
 #include "absl/time/time.h"
@@ -60,6 +61,9 @@ class RollingCounters {
   int64_t bucket_us_;
   std::array<QueueCounters, kBuckets> buckets_{};
   std::array<int64_t, kBuckets> bucket_period_{};  // absolute bucket number held
+  // The bucket At() returned last and where its period starts (max: none yet).
+  int64_t last_start_us_ = std::numeric_limits<int64_t>::max();
+  size_t last_slot_ = 0;
 };
 
 }  // namespace acd::core

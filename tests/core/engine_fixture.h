@@ -63,10 +63,12 @@ inline EngineConfig TestConfig(std::vector<QueueConfig> queues = {}) {
 
 class EngineFixture {
  public:
-  explicit EngineFixture(EngineConfig config = TestConfig(), bool paranoid = true) {
+  explicit EngineFixture(EngineConfig config = TestConfig(), bool paranoid = true,
+                         size_t idle_classes_kept = EngineOptions{}.idle_classes_kept) {
     EngineOptions options;
     options.sink = &sink;
     options.paranoid = paranoid;
+    options.idle_classes_kept = idle_classes_kept;
     auto created = Engine::Create(std::move(config), clock, options);
     REQUIRE(created.ok());
     engine = std::move(*created);

@@ -89,7 +89,13 @@ std::string Fingerprint(const Engine& engine) {
 
 class PropertyRun {
  public:
-  explicit PropertyRun(uint64_t seed) : seed_(seed), rng_(seed), fixture_(PropertyConfig(rng_)) {}
+  // Every other seed retires idle requirement classes at once (idle_classes_kept 0), so
+  // class retirement and id reuse run under the same checks.
+  explicit PropertyRun(uint64_t seed)
+      : seed_(seed),
+        rng_(seed),
+        fixture_(PropertyConfig(rng_), /*paranoid=*/true,
+                 seed % 2 == 0 ? EngineOptions{}.idle_classes_kept : 0) {}
 
   void Run(uint64_t steps) {
     for (uint64_t step = 0; step < steps; ++step) {

@@ -107,13 +107,28 @@ TEST_CASE("engine-wide limits") {
   REQUIRE(f.Enqueue("c2", "q", Channel::kChat).ok());
   CHECK_REJECTED(f.Enqueue("c3"), absl::StatusCode::kResourceExhausted);
   REQUIRE(f.engine->Cancel("c1", "").ok());
-  // A third distinct requirement set is one class too many.
-  CHECK_REJECTED(f.Enqueue("c4", "q", Channel::kEmail), absl::StatusCode::kResourceExhausted);
+  // c1's class is idle now: a new requirement set may take its place.
+  REQUIRE(f.Enqueue("c4", "q", Channel::kEmail).ok());
   f.Ready("alice");
   LoginRequest r;
   r.agent_id = "bob";
   r.skills = {{"a", 1}};
   CHECK_REJECTED(f.engine->Login(r), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_CASE("max_requirement_classes counts the classes in use") {
+  EngineConfig config = TestConfig();
+  config.limits.max_requirement_classes = 2;
+  EngineFixture f(config);
+  REQUIRE(f.Enqueue("c1").ok());
+  REQUIRE(f.Enqueue("c2", "q", Channel::kChat).ok());
+  // Both classes have someone waiting: a third distinct requirement set is one too many.
+  CHECK_REJECTED(f.Enqueue("c3", "q", Channel::kEmail), absl::StatusCode::kResourceExhausted);
+  // Once nobody waits in a class it is retired to make room.
+  REQUIRE(f.engine->Cancel("c1", "").ok());
+  REQUIRE(f.Enqueue("c3", "q", Channel::kEmail).ok());
+  CHECK_REJECTED(f.Enqueue("c4"), absl::StatusCode::kResourceExhausted);
+  f.engine->CheckInvariants();
 }
 
 TEST_CASE("offer commands check who holds what") {
