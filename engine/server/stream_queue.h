@@ -81,10 +81,7 @@ class StreamQueue {
   // wins. Returns true when the caller must schedule a Kick().
   bool EndAfterPending(grpc::Status status) {
     absl::MutexLock lock(&mu_);
-    if (!ending_) {
-      ending_ = true;
-      final_status_ = std::move(status);
-    }
+    EndLocked(std::move(status));
     return NeedsKickLocked();
   }
 
@@ -148,12 +145,16 @@ class StreamQueue {
   }
 
  private:
+  // The stream ends with `status`, unless it is ending already (the first end wins).
+  void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (ending_) return;
+    ending_ = true;
+    final_status_ = std::move(status);
+  }
+
   void CutOffLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     pending_.clear();
-    if (!ending_) {
-      ending_ = true;
-      final_status_ = std::move(status);
-    }
+    EndLocked(std::move(status));
   }
 
   // True (and a kick counts as scheduled) when there is work and nobody will do it.
