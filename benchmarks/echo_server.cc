@@ -25,6 +25,7 @@
 #include "CLI/CLI.hpp"
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
+#include "engine/server/grpc_process.h"
 
 namespace acd::bench {
 namespace {
@@ -110,6 +111,7 @@ std::string HostOf(const std::string& address) {
 }  // namespace acd::bench
 
 int main(int argc, char** argv) {
+  acd::server::ConfigureGrpcProcess();
   std::string listen = "127.0.0.1:0";
   // acdd allows max(4 x --max-streams-per-client, 100) concurrent HTTP/2 streams per
   // connection; with its default of 16 that is 100. Keep the same so both servers see the

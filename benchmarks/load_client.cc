@@ -50,6 +50,7 @@
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
 #include "benchmarks/latency_histogram.h"
+#include "engine/server/grpc_process.h"
 #include "nlohmann/json.hpp"
 
 namespace acd::bench {
@@ -572,6 +573,7 @@ bool WriteH2loadBody(const Options& o) {
 }  // namespace acd::bench
 
 int main(int argc, char** argv) {
+  acd::server::ConfigureGrpcProcess();
   acd::bench::Options o;
   CLI::App app{"load_client: EnqueueContact+CancelContact load, unloaded round trip and "
                "WatchEvents fan-out against acdd or echo_server; prints JSON"};

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "engine/core/config.h"
 #include "engine/server/core_loop.h"
+#include "engine/server/grpc_process.h"
 #include "engine/server/services.h"
 #include "routing_rules/rules_loader.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -180,6 +181,7 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  acd::server::ConfigureGrpcProcess();
   Flags flags;
   CLI::App app{"acdd: the ACD engine server (gRPC API acd.v1)"};
   app.add_option("--listen", flags.listen, "HOST:PORT to listen on; port 0 picks a free port")
