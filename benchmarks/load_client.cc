@@ -8,7 +8,11 @@
 //              connections) for --duration-s after --warmup-s; each slot sends an Enqueue,
 //              then the Cancel of that contact, then the next pair. With --rate R the load
 //              is open loop instead: a pacer thread starts R pairs per second on idle slots.
-//   roundtrip  the same with one pair in flight on one connection: the unloaded round trip.
+//   roundtrip  one pair at a time on one connection, for --duration-s after --warmup-s:
+//              the unloaded round trip. Blocking calls (gRPC's sync API), so the calling
+//              thread polls the connection itself and no hand-off between the client's own
+//              threads is in the time; --roundtrip-client callback measures it through the
+//              callback API instead (one slot of load mode).
 //   stream     --subscribers Supervisor.WatchEvents streams (after_sequence 0) opened
 //              first, then the load above; reports the events per second delivered to all
 //              subscribers together and how many were cut off (RESOURCE_EXHAUSTED). The
@@ -75,6 +79,7 @@ struct Options {
   std::string out_path;
   std::string label;
   int rpc_deadline_ms = 10'000;
+  std::string roundtrip_client = "blocking";
   bool allow_errors = false;
 };
 
@@ -366,6 +371,54 @@ bool ConnectLoad(const Options& o, int channels, LoadConnections& out) {
 // Runs the unary load (none if in_flight is 0: the window still runs, for the stream
 // mode); `window_started` / `window_ended` are called by the main thread at the edges of
 // the measured window (the stream mode samples its subscribers there).
+// Roundtrip mode with blocking calls: one pair at a time from this thread.
+json RunBlockingRoundTrip(const Options& o, LoadConnections& conns, bool* ok) {
+  v1::Gateway::Stub& stub = *conns.stubs.front();
+  Tally tally;
+  const std::string prefix = absl::StrCat("lc", getpid(), "b-");
+  v1::EnqueueContactRequest enqueue;
+  enqueue.set_queue(o.queue);
+  enqueue.set_channel(v1::VOICE);
+  v1::CancelContactRequest cancel;
+  cancel.set_reason("CALLER_HANGUP");
+  v1::ContactStatus reply;
+  auto call = [&](bool is_enqueue, bool in_window) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(o.rpc_deadline_ms));
+    const Clock::time_point start = Clock::now();
+    const grpc::Status s = is_enqueue ? stub.EnqueueContact(&context, enqueue, &reply)
+                                      : stub.CancelContact(&context, cancel, &reply);
+    const uint64_t ns = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    tally.Record(is_enqueue, ns, s.error_code(), in_window);
+    return s.ok();
+  };
+  const Clock::time_point begin = Clock::now();
+  const Clock::time_point t0 = begin + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(o.warmup_s));
+  const Clock::time_point end = t0 + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(o.duration_s));
+  Clock::time_point t1 = t0;
+  for (uint64_t n = 0;; ++n) {
+    const Clock::time_point now = Clock::now();
+    if (now >= end || (o.pairs > 0 && static_cast<int64_t>(n) >= o.pairs)) {
+      t1 = std::max(now, t0);
+      break;
+    }
+    const bool in_window = now >= t0;
+    enqueue.set_contact_id(absl::StrCat(prefix, n));
+    cancel.set_contact_id(enqueue.contact_id());
+    if (call(true, in_window)) call(false, in_window);
+  }
+  json result = tally.ToJson(std::chrono::duration<double>(t1 - t0).count());
+  result["channels"] = 1;
+  result["in_flight"] = 1;
+  result["client"] = "blocking";
+  *ok = tally.ok_in_window() > 0 && (o.allow_errors || tally.error_total() == 0);
+  return result;
+}
+
 json RunLoad(const Options& o, LoadConnections& conns, int in_flight,
              const std::function<void()>& window_started,
              const std::function<void()>& window_ended, bool* ok) {
@@ -612,6 +665,11 @@ int main(int argc, char** argv) {
   app.add_option("--rpc-deadline-ms", o.rpc_deadline_ms, "deadline of each RPC")
       ->capture_default_str();
   app.add_flag("--allow-errors", o.allow_errors, "exit 0 even if some RPCs failed");
+  app.add_option("--roundtrip-client", o.roundtrip_client,
+                 "roundtrip mode: 'blocking' (sync API, no client-side thread hand-off) or "
+                 "'callback'")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"blocking", "callback"}));
   CLI11_PARSE(app, argc, argv);
 
   if (o.mode == "h2load-body") {
@@ -629,7 +687,12 @@ int main(int argc, char** argv) {
   } else if (o.mode == "roundtrip") {
     acd::bench::LoadConnections conns;
     if (!acd::bench::ConnectLoad(o, 1, conns)) return 2;
-    result = acd::bench::RunLoad(o, conns, 1, nullptr, nullptr, &ok);
+    if (o.roundtrip_client == "blocking") {
+      result = acd::bench::RunBlockingRoundTrip(o, conns, &ok);
+    } else {
+      result = acd::bench::RunLoad(o, conns, 1, nullptr, nullptr, &ok);
+      result["client"] = "callback";
+    }
   } else {
     acd::bench::LoadConnections conns;
     if (!acd::bench::ConnectLoad(o, o.channels, conns)) return 2;

@@ -285,7 +285,9 @@ def main():
                  "loop at full speed. Events/s = live events received by all subscribers "
                  "together in the window / window. The echo_server ceiling streams synthetic "
                  "events as fast as the subscribers read, with no engine and no unary load.")
-    lines.append("- Unloaded round trip: one connection, one RPC at a time, for 5 s.")
+    lines.append("- Unloaded round trip: one connection, one RPC at a time, for 5 s, from "
+                 "blocking calls (gRPC's sync API: the calling thread polls the connection "
+                 "itself, so no hand-off between the client's own threads is in the time).")
     lines.append("")
     lines.append(NOTES_MARK)
     lines.append(notes.lstrip("\n") if notes else "")
