@@ -180,6 +180,26 @@ def main():
                          "", ""))
             rows.append((f"load_client -> {label}: failed RPCs", fmt(errs), "0",
                          verdict(errs == 0)))
+        # CPU per RPC: the server's CPU seconds over the client's whole run (warm-up
+        # included) divided by that run's RPCs, estimated as the window's rate times the
+        # run's length.
+        cpu = {}
+        for label in ("echo", "acdd"):
+            per_rpc = []
+            for path in sorted(glob.glob(os.path.join(results, f"cpu_{label}_*.json"))):
+                r = path.rsplit("_", 1)[1]
+                c = load(path)
+                u = load(os.path.join(results, f"unary_{label}_{r}"))
+                if c and u and u["rpcs_per_s"] > 0:
+                    per_rpc.append(1e6 * c["cpu_s"] / (u["rpcs_per_s"] * c["client_s"]))
+            if per_rpc:
+                cpu[label] = statistics.median(per_rpc)
+                rows.append((f"{label} server CPU per RPC (median of rounds: "
+                             + ", ".join(f"{x:.1f}" for x in per_rpc) + " us)",
+                             f"{cpu[label]:.1f} us", "", ""))
+        if len(cpu) == 2:
+            rows.append(("CPU efficiency acdd / echo (echo's CPU per RPC over acdd's)",
+                         f"{cpu['echo'] / cpu['acdd']:.2f}", "", ""))
         ratio = statistics.median(ratios)
         rows.append(("**throughput ratio acdd / echo** (median of rounds: "
                      + ", ".join(f"{x:.2f}" for x in ratios) + ")",

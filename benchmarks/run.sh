@@ -93,11 +93,16 @@ start_server() {
 
 start_server echo "$bin_echo"
 echo_target=$target
+echo_pid=$server_pid
 # acdd logs a warning per cut-off subscriber; keep the rest of its log quiet.
 start_server acdd "$bin_acdd" --log-level warn
 acdd_target=$target
 acdd_pid=$server_pid
 log "echo on $echo_target, acdd on $acdd_target (pid $acdd_pid)"
+
+cpu_ticks() {  # user + system CPU of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
 
 load() {  # load NAME TARGET EXTRA_ARGS...
   local name=$1 t=$2
@@ -107,11 +112,22 @@ load() {  # load NAME TARGET EXTRA_ARGS...
 }
 
 # ---- unary load, alternating echo and acdd ----
+# Each round also records the server's CPU time over the whole client run (warm-up
+# included), for CPU per RPC: a figure that other load on the machine moves far less than
+# throughput.
+unary_round() {  # unary_round NAME TARGET PID ROUND
+  local before after
+  before=$(cpu_ticks "$3")
+  load "$1" "$2" --out "$results/unary_$1_$4.json"
+  after=$(cpu_ticks "$3")
+  python3 -c "import json, os, sys; print(json.dumps({'cpu_s': ($after - $before) / os.sysconf('SC_CLK_TCK'), 'client_s': $duration_s + 1}))" \
+    >"$results/cpu_$1_$4.json"
+}
 for r in $(seq "$rounds"); do
   log "unary load round $r: echo"
-  load echo "$echo_target" --out "$results/unary_echo_$r.json"
+  unary_round echo "$echo_target" "$echo_pid" "$r"
   log "unary load round $r: acdd"
-  load acdd "$acdd_target" --out "$results/unary_acdd_$r.json"
+  unary_round acdd "$acdd_target" "$acdd_pid" "$r"
 done
 
 # ---- h2load ----

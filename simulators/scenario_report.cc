@@ -89,6 +89,7 @@ std::string IntervalsToCsv(const Scenario& scenario, const ScenarioResult& r) {
       "interval_start,queue,offered,answered,answered_within_sl,abandoned,handled,"
       "service_level,asa_s,aht_s,waiting_at_end,agents_ready,agents_busy,agents_not_ready,"
       "occupancy\n";
+  // No field needs quoting: queue names are limited to [A-Za-z0-9_.:-] (ValidateConfig).
   for (const IntervalRow& row : r.intervals) {
     absl::StrAppendFormat(&out, "%s,%s,%d,%d,%d,%d,%d,%.4f,%.2f,%.2f,%d,%d,%d,%d,%s\n",
                           absl::FormatTime("%Y-%m-%d %H:%M", row.start, scenario.zone), row.queue,

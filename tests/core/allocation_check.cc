@@ -16,13 +16,15 @@ namespace {
 long long g_allocations = 0;
 }
 
-void* operator new(std::size_t size) {
+// Out of line: once GCC inlines them it pairs `free` with `new` and warns
+// (-Wmismatched-new-delete), though the pair is this malloc and this free.
+__attribute__((noinline)) void* operator new(std::size_t size) {
   ++g_allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace acd::core {
 namespace {
