@@ -10,10 +10,14 @@
 #   PERF=1 benchmarks/run.sh          # also perf profiles of acdd (results/perf_*.txt)
 #
 # Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
-# missing) and python3 (report). Only loopback addresses are used.
+# missing) and python3 (report). Run as root it installs them first
+# (scripts/install-deps.sh; SKIP_DEPS=1 skips that). Only loopback addresses are used.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ "$(id -u)" == 0 && "${SKIP_DEPS:-0}" != 1 ]]; then
+  bash "$root/scripts/install-deps.sh"
+fi
 build=${BUILD_DIR:-$root/build/release}
 results=$root/benchmarks/results
 jobs=${JOBS:-2}
