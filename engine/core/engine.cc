@@ -159,8 +159,11 @@ struct ClassHead {
 };
 
 // The fields every offer, acceptance and completion touch come first, together (the
-// agent freeing up is usually not in cache at scale), then the rest.
-struct AgentRec {
+// agent freeing up is usually not in cache at scale), then what a new requirement class
+// reads and writes of each agent it may serve (Eligible: logged_in, capacity, skills;
+// then served), then the rest. Aligned to a cache line, so those fields span the same
+// lines in every record.
+struct alignas(64) AgentRec {
   std::string id;
   // Usually one item (voice): kept inline, no allocation and no second cache miss.
   absl::InlinedVector<WorkItem, 1> work;
@@ -173,6 +176,12 @@ struct AgentRec {
   bool indexed = false;
   AgentState shown = AgentState::kLoggedOut;
   uint32_t heaps_joined = 0;  // entries of served_heap_pos >= 0
+  // Sorted by skill. Up to 8 inline, next to the fields above: checking an agent against
+  // a new class then costs no miss beyond the record's.
+  absl::InlinedVector<Req, 8> skills;
+  std::vector<ServedClass> served;
+  // Parallel to `served`: the agent's index in that class's available heap, or -1.
+  std::vector<int32_t> served_heap_pos;
   int64_t idle_since_us = 0;
   int64_t accrued_at_us = 0;
   int64_t work_us = 0;  // occupancy accumulators since login
@@ -180,12 +189,8 @@ struct AgentRec {
   int64_t handled = 0;
   uint64_t last_offer_ticket = 0;
   uint64_t login_order = 0;
-  std::vector<ServedClass> served;
-  // Parallel to `served`: the agent's index in that class's available heap, or -1.
-  std::vector<int32_t> served_heap_pos;
   std::string shown_reason;
   std::string reason;
-  std::vector<Req> skills;  // sorted by skill
   int64_t state_since_us = 0;
 };
 
@@ -1160,12 +1165,11 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
     for (uint32_t a : candidates) {
       const AgentRec& agent = agents_[a];
       __builtin_prefetch(&agent.logged_in);
-      __builtin_prefetch(&agent.skills);
       __builtin_prefetch(&agent.served);
+      __builtin_prefetch(&agent.served_heap_pos);
     }
     for (uint32_t a : candidates) {
       const AgentRec& agent = agents_[a];
-      __builtin_prefetch(agent.skills.data());
       if (!agent.served.empty()) __builtin_prefetch(&agent.served.back());
     }
   }
@@ -2072,7 +2076,7 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
     agent_skill_bits_[agent] |= SkillBits(r.skill);
   }
   a.reason = std::string(kReasonLogin);
-  a.skills = std::move(skills);
+  a.skills.assign(skills.begin(), skills.end());
   a.capacity = capacity;
   a.used = {};
   a.handled = 0;
@@ -2330,7 +2334,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
       if (skill != kNone) skills.push_back(Req{static_cast<uint16_t>(skill), r.level});
     }
     std::sort(skills.begin(), skills.end());
-    a.skills = std::move(skills);
+    a.skills.assign(skills.begin(), skills.end());
     a.served.clear();  // the classes are rebuilt below
     a.served_heap_pos.clear();
     a.heaps_joined = 0;
