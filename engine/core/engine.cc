@@ -30,15 +30,18 @@ struct Req {
 };
 using ReqSet = absl::InlinedVector<Req, 4>;
 
-// A logged-in agent holding a skill, with its level: lets a new class skip the agents
-// below a required level without touching their records.
+// One bit per skill (skill mod 64): a cheap necessary condition for holding a set.
+uint64_t SkillBits(uint16_t skill) { return uint64_t{1} << (skill % 64); }
+
+// A logged-in agent holding a skill, with its level and the SkillBits of all its skills:
+// lets a new class skip the agents below a required level or missing one of its other
+// skills without touching their records. The bits are here rather than in an array by
+// agent so that the scan of a skill's holders reads one list front to back.
 struct SkillHolder {
+  uint64_t skill_bits = 0;
   uint32_t agent = 0;
   uint8_t level = 0;
 };
-
-// One bit per skill (skill mod 64): a cheap necessary condition for holding a set.
-uint64_t SkillBits(uint16_t skill) { return uint64_t{1} << (skill % 64); }
 
 // Adds r to a sorted set, keeping the higher level if the skill is already there.
 void MergeReq(ReqSet& set, Req r) {
@@ -503,6 +506,8 @@ class Engine::Impl {
   };
   absl::StatusOr<Rules> BuildRules(EngineConfig config) const;
   void Install(Rules rules);
+  // Lists a logged-in agent under each skill it holds, in skill_agents_.
+  void ListHolder(uint32_t agent, absl::Span<const Req> skills);
 
   // ---- time ----
   void Sync();
@@ -667,8 +672,6 @@ class Engine::Impl {
   std::vector<ClassHead> heads_;  // parallel to classes_
   // Logged-in agents holding each skill (by skill id), for finding who serves a new class.
   std::vector<std::vector<SkillHolder>> skill_agents_;
-  // Per agent slot: SkillBits of every skill it holds (0 when logged out).
-  std::vector<uint64_t> agent_skill_bits_;
   std::vector<uint32_t> scratch_agents_;
   // Declared before class_index_, whose functors point at it.
   SlotPages<RequirementClass> classes_;
@@ -785,14 +788,15 @@ void Engine::Impl::Install(Rules rules) {
   queues_ = std::move(rules.queues);
   // Agents' skills are already in the new numbering (ApplyConfig remaps them first).
   skill_agents_.assign(config_.skills.size(), {});
-  agent_skill_bits_.assign(agents_.size(), 0);
   for (uint32_t a = 0; a < agents_.size(); ++a) {
-    if (!agents_[a].logged_in) continue;
-    for (const Req& r : agents_[a].skills) {
-      skill_agents_[r.skill].push_back(SkillHolder{a, r.level});
-      agent_skill_bits_[a] |= SkillBits(r.skill);
-    }
+    if (agents_[a].logged_in) ListHolder(a, agents_[a].skills);
   }
+}
+
+void Engine::Impl::ListHolder(uint32_t agent, absl::Span<const Req> skills) {
+  uint64_t bits = 0;
+  for (const Req& r : skills) bits |= SkillBits(r.skill);
+  for (const Req& r : skills) skill_agents_[r.skill].push_back(SkillHolder{bits, agent, r.level});
 }
 
 absl::Status Engine::Impl::Init() {
@@ -1148,7 +1152,7 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
       }
     }
     for (const SkillHolder& h : *rarest) {
-      if (h.level < rarest_level || (bits & ~agent_skill_bits_[h.agent]) != 0) continue;
+      if (h.level < rarest_level || (bits & ~h.skill_bits) != 0) continue;
       candidates.push_back(h.agent);
     }
   }
@@ -2093,12 +2097,7 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   ACD_ASSERT(a.served.empty());
   a.logged_in = true;
   a.ready = false;
-  agent_skill_bits_.resize(agents_.size(), 0);
-  agent_skill_bits_[agent] = 0;
-  for (const Req& r : skills) {
-    skill_agents_[r.skill].push_back(SkillHolder{agent, r.level});
-    agent_skill_bits_[agent] |= SkillBits(r.skill);
-  }
+  ListHolder(agent, skills);
   a.reason = std::string(kReasonLogin);
   a.skills.assign(skills.begin(), skills.end());
   a.capacity = capacity;
@@ -2141,7 +2140,6 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
   a.served.clear();
   a.served_heap_pos.clear();
   a.logged_in = false;
-  agent_skill_bits_[*agent] = 0;
   for (const Req& r : a.skills) {
     std::vector<SkillHolder>& holders = skill_agents_[r.skill];
     holders.erase(std::find_if(holders.begin(), holders.end(),
@@ -2710,7 +2708,11 @@ void Engine::Impl::CheckInvariants() const {
         return h.agent == ai && h.level == r.level;
       }));
     }
-    ACD_ASSERT(agent_skill_bits_[ai] == bits);
+    for (const Req& r : agents_[ai].skills) {
+      for (const SkillHolder& h : skill_agents_[r.skill]) {
+        if (h.agent == ai) ACD_ASSERT(h.skill_bits == bits);
+      }
+    }
   }
   ACD_ASSERT(indexed_skills == held_skills);
   // Every class an agent is eligible for is in its served list.
