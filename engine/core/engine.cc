@@ -66,13 +66,14 @@ struct ContactEntry {
   uint64_t seq;
   uint32_t contact;
 };
+// (key, seq) as one unsigned 128-bit number that orders as the pair does (key's sign
+// bit flipped): a branch-free comparison, for heap sifts and the served-class scan.
+using u128 = unsigned __int128;
+u128 ContactRank(int64_t key, uint64_t seq) {
+  return (u128{static_cast<uint64_t>(key) ^ (uint64_t{1} << 63)} << 64) | seq;
+}
 bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
-  // (key, seq) as one 128-bit number (key's sign bit flipped so it orders as unsigned):
-  // a branch-free comparison, for heap sifts and the served-class scan.
-  using u128 = unsigned __int128;
-  const u128 a = (u128{static_cast<uint64_t>(key_a) ^ (uint64_t{1} << 63)} << 64) | seq_a;
-  const u128 b = (u128{static_cast<uint64_t>(key_b) ^ (uint64_t{1} << 63)} << 64) | seq_b;
-  return a < b;
+  return ContactRank(key_a, seq_a) < ContactRank(key_b, seq_b);
 }
 
 struct AgentEntry {
@@ -153,13 +154,12 @@ class ServedClass {
 
 // The head of a class's waiting heap, kept apart from the class in a dense array: an
 // agent that frees up compares the heads of every class it serves, and this keeps that
-// scan to one small, cache-friendly read per class (16 bytes). An empty class holds the
-// sentinel (max, max), which every real contact ranks before: arrival sequence numbers
-// never reach the maximum.
+// scan to one small, cache-friendly read per class (16 bytes, its ContactRank: one
+// compare per class). An empty class holds the sentinel rank of (max, max), which every
+// real contact ranks before: arrival sequence numbers never reach the maximum.
 struct ClassHead {
-  int64_t key = std::numeric_limits<int64_t>::max();
-  uint64_t seq = std::numeric_limits<uint64_t>::max();
-  bool empty() const { return seq == std::numeric_limits<uint64_t>::max(); }
+  u128 rank = ~u128{0};
+  bool empty() const { return rank == ~u128{0}; }
 };
 
 // The fields every offer, acceptance and completion touch come first, together (the
@@ -1480,7 +1480,7 @@ void Engine::Impl::UpdateHead(uint32_t cls) {
   const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
   const bool was_idle = heads_[cls].empty();
   heads_[cls] = waiting.empty() ? ClassHead{}
-                                 : ClassHead{waiting.front().key, waiting.front().seq};
+                                 : ClassHead{ContactRank(waiting.front().key, waiting.front().seq)};
   if (was_idle != waiting.empty()) {
     if (waiting.empty()) {
       ++idle_live_classes_;
@@ -1841,7 +1841,7 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
         const ServedClass s = served[i];
         if (check_room && !room[static_cast<int>(s.pool())]) return;
         const ClassHead head = heads[s.cls()];
-        if (ContactBefore(head.key, head.seq, best.key, best.seq)) {
+        if (head.rank < best.rank) {
           best = head;
           best_cls = s.cls();
         }
@@ -2751,8 +2751,7 @@ void Engine::Impl::CheckInvariants() const {
     }
     ACD_ASSERT(heads_[ci].empty() == cls.waiting.empty());
     if (!cls.waiting.empty()) {
-      ACD_ASSERT(heads_[ci].key == cls.waiting.front().key);
-      ACD_ASSERT(heads_[ci].seq == cls.waiting.front().seq);
+      ACD_ASSERT(heads_[ci].rank == ContactRank(cls.waiting.front().key, cls.waiting.front().seq));
     }
     int staffed = 0;
     for (const AgentRec& a : agents_) {
