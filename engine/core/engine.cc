@@ -186,6 +186,7 @@ struct alignas(64) AgentRec {
   std::vector<ServedClass> served;
   // Parallel to `served`: the agent's index in that class's available heap, or -1.
   std::vector<int32_t> served_heap_pos;
+  int64_t state_since_us = 0;  // on the line of the occupancy fields, which change with it
   int64_t idle_since_us = 0;
   int64_t accrued_at_us = 0;
   int64_t work_us = 0;  // occupancy accumulators since login
@@ -193,9 +194,8 @@ struct alignas(64) AgentRec {
   int64_t handled = 0;
   uint64_t last_offer_ticket = 0;
   uint64_t login_order = 0;
-  std::string shown_reason;
+  std::string shown_reason;  // empty unless shown is NOT_READY
   std::string reason;
-  int64_t state_since_us = 0;
 };
 
 
@@ -1784,14 +1784,17 @@ void Engine::Impl::UpdateShown(uint32_t agent) {
   }
   const absl::string_view reason =
       state == AgentState::kNotReady ? absl::string_view(a.reason) : absl::string_view();
-  if (state == a.shown && reason == a.shown_reason) return;
+  // Only NOT_READY shows a reason (shown_reason is empty in every other state), so the
+  // other states compare and keep no reason: shown_reason is on a line of its own.
+  const bool with_reason = state == AgentState::kNotReady || a.shown == AgentState::kNotReady;
+  if (state == a.shown && (!with_reason || reason == a.shown_reason)) return;
   a.shown = state;
-  a.shown_reason.assign(reason.data(), reason.size());
+  if (with_reason) a.shown_reason.assign(reason.data(), reason.size());
   a.state_since_us = now_us_;
   Event& e = NewEvent(EventType::kAgentStateChanged);
   e.agent_id = a.id;
   e.agent_state = state;
-  e.reason = a.shown_reason;
+  e.reason = reason;
   Emit(e);
 }
 
@@ -2674,6 +2677,7 @@ void Engine::Impl::CheckInvariants() const {
     if (a.used[static_cast<int>(CapacityPool::kVoice)] > 0) ACD_ASSERT(a.work.size() == 1);
     // Heap membership is exact: routable, serving and with room.
     if (Routable(a)) ACD_ASSERT(a.indexed);
+    if (a.shown != AgentState::kNotReady) ACD_ASSERT(a.shown_reason.empty());
     ACD_ASSERT(a.served_heap_pos.size() == a.served.size());
     ACD_ASSERT(a.heaps_joined ==
                static_cast<uint32_t>(std::count_if(a.served_heap_pos.begin(),
