@@ -1044,8 +1044,12 @@ void Engine::Impl::DescribeClass(const ClassInputs& c, uint32_t queue, Channel c
   // Step-0 requirements: the queue's and the contact's own, at the higher level of each.
   scratch_alternatives_.resize(1);
   ReqSet& base = scratch_alternatives_.front();
-  base = q.requirements;
-  for (const Req& r : *c.own) MergeReq(base, r);
+  if (q.requirements.empty()) {
+    base = *c.own;  // sorted by skill, each skill once, as MergeReq keeps it
+  } else {
+    base = q.requirements;
+    for (const Req& r : *c.own) MergeReq(base, r);
+  }
   if (c.language != kNone) MergeReq(base, Req{static_cast<uint16_t>(c.language), 1});
   int cap = 0;
   for (int i = 0; i < c.step && i < static_cast<int>(q.steps.size()); ++i) {
