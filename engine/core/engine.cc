@@ -85,19 +85,22 @@ struct AgentEntry {
 
 // Contacts with the same routing needs. Waiting contacts are ordered by (key, arrival
 // sequence); free eligible agents by (strategy rank, login order).
-struct RequirementClass {
+// Two cache lines, aligned: the description the class index compares comes first, then
+// the heaps, so finding a class and taking its head contact read at most those two.
+struct alignas(64) RequirementClass {
   uint32_t queue = 0;
   Channel channel = Channel::kVoice;
-  std::string preferred_agent;  // empty: any eligible agent
-  // An agent meeting any one set in full is eligible. Usually one set: kept inline.
-  absl::InlinedVector<ReqSet, 1> alternatives;
-  std::vector<ContactEntry> waiting;
-  std::vector<AgentEntry> available;
-  int staffed = 0;  // logged-in agents with READY presence who serve this class
-  uint32_t queue_pos = 0;  // index in QueueRec::classes
   bool live = false;  // false: retired, its id is free for reuse
   bool idle_listed = false;  // in Impl::idle_classes_
+  int staffed = 0;  // logged-in agents with READY presence who serve this class
+  uint32_t queue_pos = 0;  // index in QueueRec::classes
+  // An agent meeting any one set in full is eligible. Usually one set: kept inline.
+  absl::InlinedVector<ReqSet, 1> alternatives;
+  std::string preferred_agent;  // empty: any eligible agent
+  std::vector<ContactEntry> waiting;
+  std::vector<AgentEntry> available;
 };
+static_assert(sizeof(RequirementClass) == 128, "RequirementClass: two cache lines");
 
 struct CompiledStep {
   int64_t after_us = 0;
