@@ -1275,8 +1275,13 @@ int Engine::Impl::LevelOf(const AgentRec& a, uint16_t skill) {
 }
 
 bool Engine::Impl::MeetsAll(const AgentRec& a, const ReqSet& set) {
+  // Both lists are sorted by skill, each skill once: one walk over the agent's skills.
+  const Req* skill = a.skills.data();
+  const Req* const end = skill + a.skills.size();
   for (const Req& r : set) {
-    if (LevelOf(a, r.skill) < r.level) return false;
+    while (skill != end && skill->skill < r.skill) ++skill;
+    if (skill == end || skill->skill != r.skill || skill->level < r.level) return false;
+    ++skill;
   }
   return true;
 }
