@@ -1338,8 +1338,9 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
         return absl::InvalidArgumentError(absl::StrCat("skill '", req.skill, "' is required twice"));
       }
     }
-    MergeReq(own, Req{it->second, static_cast<uint8_t>(req.min_level)});
+    own.push_back(Req{it->second, static_cast<uint8_t>(req.min_level)});
   }
+  std::sort(own.begin(), own.end());  // by skill, as MergeReq keeps sets: each skill is once
   if (!r.language.empty()) {
     auto it = skill_index_.find(r.language);
     if (it == skill_index_.end()) {
