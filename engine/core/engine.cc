@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -29,15 +30,18 @@ struct Req {
 };
 using ReqSet = absl::InlinedVector<Req, 4>;
 
-// A logged-in agent holding a skill, with its level: lets a new class skip the agents
-// below a required level without touching their records.
+// One bit per skill (skill mod 64): a cheap necessary condition for holding a set.
+uint64_t SkillBits(uint16_t skill) { return uint64_t{1} << (skill % 64); }
+
+// A logged-in agent holding a skill, with its level and the SkillBits of all its skills:
+// lets a new class skip the agents below a required level or missing one of its other
+// skills without touching their records. The bits are here rather than in an array by
+// agent so that the scan of a skill's holders reads one list front to back.
 struct SkillHolder {
+  uint64_t skill_bits = 0;
   uint32_t agent = 0;
   uint8_t level = 0;
 };
-
-// One bit per skill (skill mod 64): a cheap necessary condition for holding a set.
-uint64_t SkillBits(uint16_t skill) { return uint64_t{1} << (skill % 64); }
 
 // Adds r to a sorted set, keeping the higher level if the skill is already there.
 void MergeReq(ReqSet& set, Req r) {
@@ -62,13 +66,14 @@ struct ContactEntry {
   uint64_t seq;
   uint32_t contact;
 };
+// (key, seq) as one unsigned 128-bit number that orders as the pair does (key's sign
+// bit flipped): a branch-free comparison, for heap sifts and the served-class scan.
+using u128 = unsigned __int128;
+u128 ContactRank(int64_t key, uint64_t seq) {
+  return (u128{static_cast<uint64_t>(key) ^ (uint64_t{1} << 63)} << 64) | seq;
+}
 bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
-  // (key, seq) as one 128-bit number (key's sign bit flipped so it orders as unsigned):
-  // a branch-free comparison, for heap sifts and the served-class scan.
-  using u128 = unsigned __int128;
-  const u128 a = (u128{static_cast<uint64_t>(key_a) ^ (uint64_t{1} << 63)} << 64) | seq_a;
-  const u128 b = (u128{static_cast<uint64_t>(key_b) ^ (uint64_t{1} << 63)} << 64) | seq_b;
-  return a < b;
+  return ContactRank(key_a, seq_a) < ContactRank(key_b, seq_b);
 }
 
 struct AgentEntry {
@@ -80,19 +85,22 @@ struct AgentEntry {
 
 // Contacts with the same routing needs. Waiting contacts are ordered by (key, arrival
 // sequence); free eligible agents by (strategy rank, login order).
-struct RequirementClass {
+// Two cache lines, aligned: the description the class index compares comes first, then
+// the heaps, so finding a class and taking its head contact read at most those two.
+struct alignas(64) RequirementClass {
   uint32_t queue = 0;
   Channel channel = Channel::kVoice;
-  std::string preferred_agent;  // empty: any eligible agent
-  // An agent meeting any one set in full is eligible. Usually one set: kept inline.
-  absl::InlinedVector<ReqSet, 1> alternatives;
-  std::vector<ContactEntry> waiting;
-  std::vector<AgentEntry> available;
-  int staffed = 0;  // logged-in agents with READY presence who serve this class
-  uint32_t queue_pos = 0;  // index in QueueRec::classes
   bool live = false;  // false: retired, its id is free for reuse
   bool idle_listed = false;  // in Impl::idle_classes_
+  int staffed = 0;  // logged-in agents with READY presence who serve this class
+  uint32_t queue_pos = 0;  // index in QueueRec::classes
+  // An agent meeting any one set in full is eligible. Usually one set: kept inline.
+  absl::InlinedVector<ReqSet, 1> alternatives;
+  std::string preferred_agent;  // empty: any eligible agent
+  std::vector<ContactEntry> waiting;
+  std::vector<AgentEntry> available;
 };
+static_assert(sizeof(RequirementClass) == 128, "RequirementClass: two cache lines");
 
 struct CompiledStep {
   int64_t after_us = 0;
@@ -149,18 +157,20 @@ class ServedClass {
 
 // The head of a class's waiting heap, kept apart from the class in a dense array: an
 // agent that frees up compares the heads of every class it serves, and this keeps that
-// scan to one small, cache-friendly read per class (16 bytes). An empty class holds the
-// sentinel (max, max), which every real contact ranks before: arrival sequence numbers
-// never reach the maximum.
+// scan to one small, cache-friendly read per class (16 bytes, its ContactRank: one
+// compare per class). An empty class holds the sentinel rank of (max, max), which every
+// real contact ranks before: arrival sequence numbers never reach the maximum.
 struct ClassHead {
-  int64_t key = std::numeric_limits<int64_t>::max();
-  uint64_t seq = std::numeric_limits<uint64_t>::max();
-  bool empty() const { return seq == std::numeric_limits<uint64_t>::max(); }
+  u128 rank = ~u128{0};
+  bool empty() const { return rank == ~u128{0}; }
 };
 
 // The fields every offer, acceptance and completion touch come first, together (the
-// agent freeing up is usually not in cache at scale), then the rest.
-struct AgentRec {
+// agent freeing up is usually not in cache at scale), then what a new requirement class
+// reads and writes of each agent it may serve (Eligible: logged_in, capacity, skills;
+// then served), then the rest. Aligned to a cache line, so those fields span the same
+// lines in every record.
+struct alignas(64) AgentRec {
   std::string id;
   // Usually one item (voice): kept inline, no allocation and no second cache miss.
   absl::InlinedVector<WorkItem, 1> work;
@@ -173,6 +183,13 @@ struct AgentRec {
   bool indexed = false;
   AgentState shown = AgentState::kLoggedOut;
   uint32_t heaps_joined = 0;  // entries of served_heap_pos >= 0
+  // Sorted by skill. Up to 8 inline, next to the fields above: checking an agent against
+  // a new class then costs no miss beyond the record's.
+  absl::InlinedVector<Req, 8> skills;
+  std::vector<ServedClass> served;
+  // Parallel to `served`: the agent's index in that class's available heap, or -1.
+  std::vector<int32_t> served_heap_pos;
+  int64_t state_since_us = 0;  // on the line of the occupancy fields, which change with it
   int64_t idle_since_us = 0;
   int64_t accrued_at_us = 0;
   int64_t work_us = 0;  // occupancy accumulators since login
@@ -180,13 +197,8 @@ struct AgentRec {
   int64_t handled = 0;
   uint64_t last_offer_ticket = 0;
   uint64_t login_order = 0;
-  std::vector<ServedClass> served;
-  // Parallel to `served`: the agent's index in that class's available heap, or -1.
-  std::vector<int32_t> served_heap_pos;
-  std::string shown_reason;
+  std::string shown_reason;  // empty unless shown is NOT_READY
   std::string reason;
-  std::vector<Req> skills;  // sorted by skill
-  int64_t state_since_us = 0;
 };
 
 
@@ -196,24 +208,21 @@ struct ContactExtras {
   std::vector<Attribute> attributes;
 };
 
-// One contact. Kept compact (152 bytes), since a million may wait: fields are ordered by
-// size so nothing is padded. Its ordering key is not stored: it is always
-// arrival_us - priority * aging_us of its queue (KeyOf), and the class heap entry
-// carries a copy.
+// One contact. Kept compact (152 bytes), since a million may wait: nothing is padded.
+// What completing, accepting and offering it read and write comes first, within 104
+// bytes, so a cold record costs two or three cache lines there rather than all of it;
+// what only entering a queue and the class look-up use comes last. Its ordering key is
+// not stored: it is always arrival_us - priority * aging_us of its queue (KeyOf), and
+// the class heap entry carries a copy.
 struct ContactRec {
-  int64_t arrival_us = 0;  // first arrival; also the base of the ordering key
-  int64_t queue_entry_us = 0;
-  int64_t ended_us = 0;  // when answered or ended: `waited` stops here
-  uint64_t seq = 0;
-  uint64_t offer_id = 0;
-  uint64_t queue_epoch = 0;  // changes whenever the contact enters a queue or ends
   std::string id;
-  ReqSet own;
-  std::unique_ptr<ContactExtras> extras;
+  int64_t arrival_us = 0;  // first arrival; also the base of the ordering key
+  uint64_t offer_id = 0;
+  int64_t ended_us = 0;  // when answered or ended: `waited` stops here
+  uint64_t queue_epoch = 0;  // changes whenever the contact enters a queue or ends
   uint32_t queue = 0;
   uint32_t cls = 0;
   uint32_t agent = kNone;
-  uint32_t language = kNone;
   int32_t heap_pos = -1;
   // Index in the timer heap of this contact's pending offer timeout, or -1. The timer is
   // removed when the offer ends any other way, so answered offers leave nothing behind.
@@ -222,9 +231,14 @@ struct ContactRec {
   bool in_use = false;
   ContactState state = ContactState::kWaiting;
   Channel channel = Channel::kVoice;
+  uint8_t step = 0;
   bool preferred_active = false;
   bool overflow_due = false;
-  uint8_t step = 0;
+  std::unique_ptr<ContactExtras> extras;
+  int64_t queue_entry_us = 0;
+  uint64_t seq = 0;
+  ReqSet own;
+  uint32_t language = kNone;
 
   // Back to a default-constructed record, field by field (keeps the id's buffer; the
   // assignment from ContactRec{} zeroed a temporary and moved every member).
@@ -497,6 +511,8 @@ class Engine::Impl {
   };
   absl::StatusOr<Rules> BuildRules(EngineConfig config) const;
   void Install(Rules rules);
+  // Lists a logged-in agent under each skill it holds, in skill_agents_.
+  void ListHolder(uint32_t agent, absl::Span<const Req> skills);
 
   // ---- time ----
   void Sync();
@@ -661,8 +677,6 @@ class Engine::Impl {
   std::vector<ClassHead> heads_;  // parallel to classes_
   // Logged-in agents holding each skill (by skill id), for finding who serves a new class.
   std::vector<std::vector<SkillHolder>> skill_agents_;
-  // Per agent slot: SkillBits of every skill it holds (0 when logged out).
-  std::vector<uint64_t> agent_skill_bits_;
   std::vector<uint32_t> scratch_agents_;
   // Declared before class_index_, whose functors point at it.
   SlotPages<RequirementClass> classes_;
@@ -779,14 +793,15 @@ void Engine::Impl::Install(Rules rules) {
   queues_ = std::move(rules.queues);
   // Agents' skills are already in the new numbering (ApplyConfig remaps them first).
   skill_agents_.assign(config_.skills.size(), {});
-  agent_skill_bits_.assign(agents_.size(), 0);
   for (uint32_t a = 0; a < agents_.size(); ++a) {
-    if (!agents_[a].logged_in) continue;
-    for (const Req& r : agents_[a].skills) {
-      skill_agents_[r.skill].push_back(SkillHolder{a, r.level});
-      agent_skill_bits_[a] |= SkillBits(r.skill);
-    }
+    if (agents_[a].logged_in) ListHolder(a, agents_[a].skills);
   }
+}
+
+void Engine::Impl::ListHolder(uint32_t agent, absl::Span<const Req> skills) {
+  uint64_t bits = 0;
+  for (const Req& r : skills) bits |= SkillBits(r.skill);
+  for (const Req& r : skills) skill_agents_[r.skill].push_back(SkillHolder{bits, agent, r.level});
 }
 
 absl::Status Engine::Impl::Init() {
@@ -941,6 +956,17 @@ absl::Status Engine::Impl::FindAgentAndContact(absl::string_view agent_id,
                                                uint32_t* contact) const {
   absl::StatusOr<uint32_t> a = FindLoggedInAgent(agent_id);
   if (!a.ok()) return a.status();
+  // The contact of an accept, reject or complete is nearly always one of the agent's own
+  // work items, whose records are live and indexed under their ids: comparing the ids
+  // there spares the contact index's probe (a cache miss at scale). Any other contact
+  // goes through the index, which gives the same slot or the error.
+  for (const WorkItem& w : agents_[*a].work) {
+    if (w.contact != kNone && contacts_[w.contact].id == contact_id) {
+      *agent = *a;
+      *contact = w.contact;
+      return absl::OkStatus();
+    }
+  }
   absl::StatusOr<uint32_t> c = FindContact(contact_id);
   if (!c.ok()) return c.status();
   *agent = *a;
@@ -1023,8 +1049,12 @@ void Engine::Impl::DescribeClass(const ClassInputs& c, uint32_t queue, Channel c
   // Step-0 requirements: the queue's and the contact's own, at the higher level of each.
   scratch_alternatives_.resize(1);
   ReqSet& base = scratch_alternatives_.front();
-  base = q.requirements;
-  for (const Req& r : *c.own) MergeReq(base, r);
+  if (q.requirements.empty()) {
+    base = *c.own;  // sorted by skill, each skill once, as MergeReq keeps it
+  } else {
+    base = q.requirements;
+    for (const Req& r : *c.own) MergeReq(base, r);
+  }
   if (c.language != kNone) MergeReq(base, Req{static_cast<uint16_t>(c.language), 1});
   int cap = 0;
   for (int i = 0; i < c.step && i < static_cast<int>(q.steps.size()); ++i) {
@@ -1131,7 +1161,7 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
       }
     }
     for (const SkillHolder& h : *rarest) {
-      if (h.level < rarest_level || (bits & ~agent_skill_bits_[h.agent]) != 0) continue;
+      if (h.level < rarest_level || (bits & ~h.skill_bits) != 0) continue;
       candidates.push_back(h.agent);
     }
   }
@@ -1149,12 +1179,11 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
     for (uint32_t a : candidates) {
       const AgentRec& agent = agents_[a];
       __builtin_prefetch(&agent.logged_in);
-      __builtin_prefetch(&agent.skills);
       __builtin_prefetch(&agent.served);
+      __builtin_prefetch(&agent.served_heap_pos);
     }
     for (uint32_t a : candidates) {
       const AgentRec& agent = agents_[a];
-      __builtin_prefetch(agent.skills.data());
       if (!agent.served.empty()) __builtin_prefetch(&agent.served.back());
     }
   }
@@ -1246,8 +1275,13 @@ int Engine::Impl::LevelOf(const AgentRec& a, uint16_t skill) {
 }
 
 bool Engine::Impl::MeetsAll(const AgentRec& a, const ReqSet& set) {
+  // Both lists are sorted by skill, each skill once: one walk over the agent's skills.
+  const Req* skill = a.skills.data();
+  const Req* const end = skill + a.skills.size();
   for (const Req& r : set) {
-    if (LevelOf(a, r.skill) < r.level) return false;
+    while (skill != end && skill->skill < r.skill) ++skill;
+    if (skill == end || skill->skill != r.skill || skill->level < r.level) return false;
+    ++skill;
   }
   return true;
 }
@@ -1304,8 +1338,9 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
         return absl::InvalidArgumentError(absl::StrCat("skill '", req.skill, "' is required twice"));
       }
     }
-    MergeReq(own, Req{it->second, static_cast<uint8_t>(req.min_level)});
+    own.push_back(Req{it->second, static_cast<uint8_t>(req.min_level)});
   }
+  std::sort(own.begin(), own.end());  // by skill, as MergeReq keeps sets: each skill is once
   if (!r.language.empty()) {
     auto it = skill_index_.find(r.language);
     if (it == skill_index_.end()) {
@@ -1460,7 +1495,7 @@ void Engine::Impl::UpdateHead(uint32_t cls) {
   const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
   const bool was_idle = heads_[cls].empty();
   heads_[cls] = waiting.empty() ? ClassHead{}
-                                 : ClassHead{waiting.front().key, waiting.front().seq};
+                                 : ClassHead{ContactRank(waiting.front().key, waiting.front().seq)};
   if (was_idle != waiting.empty()) {
     if (waiting.empty()) {
       ++idle_live_classes_;
@@ -1764,14 +1799,17 @@ void Engine::Impl::UpdateShown(uint32_t agent) {
   }
   const absl::string_view reason =
       state == AgentState::kNotReady ? absl::string_view(a.reason) : absl::string_view();
-  if (state == a.shown && reason == a.shown_reason) return;
+  // Only NOT_READY shows a reason (shown_reason is empty in every other state), so the
+  // other states compare and keep no reason: shown_reason is on a line of its own.
+  const bool with_reason = state == AgentState::kNotReady || a.shown == AgentState::kNotReady;
+  if (state == a.shown && (!with_reason || reason == a.shown_reason)) return;
   a.shown = state;
-  a.shown_reason.assign(reason.data(), reason.size());
+  if (with_reason) a.shown_reason.assign(reason.data(), reason.size());
   a.state_since_us = now_us_;
   Event& e = NewEvent(EventType::kAgentStateChanged);
   e.agent_id = a.id;
   e.agent_state = state;
-  e.reason = a.shown_reason;
+  e.reason = reason;
   Emit(e);
 }
 
@@ -1795,41 +1833,64 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
   // Take the best waiting contacts across every class served, while capacity lasts.
   // The scan reads only the dense class heads, and skips pools the agent has no room in.
   std::array<bool, kCapacityPoolCount> room{};
+  bool all_room = false;  // room in every pool the agent has capacity in
   auto has_room = [&] {
     bool any = false;
+    all_room = true;
     for (int p = 0; p < kCapacityPoolCount; ++p) {
       room[p] = HasCapacity(a, PoolChannel(static_cast<CapacityPool>(p)));
       any = any || room[p];
+      all_room = all_room && (room[p] || a.capacity[p] == 0);
     }
     return any;
   };
-  while (has_room()) {
+  bool any_room;
+  while ((any_room = has_room())) {
     ClassHead best;  // empty
     uint32_t best_cls = kNone;
-    const ServedClass* served = a.served.data();
+    const ServedClass* const served = a.served.data();
     const size_t n = a.served.size();
-    // How far ahead to prefetch: enough misses in flight to cover memory latency.
-    constexpr size_t kAhead = 24;
-    for (size_t i = 0; i < std::min(n, kAhead); ++i) __builtin_prefetch(&heads_[served[i].cls()]);
-    for (size_t i = 0; i < n; ++i) {
+    const ClassHead* const heads = heads_.data();
+    // The scan is most of a cycle at scale 2 (75 classes an agent): kept to a few
+    // instructions a class. A class is served only on a pool the agent has capacity in
+    // (Eligible), so with room in all of those (the usual case) no pool is checked.
+    auto scan = [&](auto check_room) {
+      auto visit = [&](size_t i) {
+        const ServedClass s = served[i];
+        if (check_room && !room[static_cast<int>(s.pool())]) return;
+        const ClassHead head = heads[s.cls()];
+        if (head.rank < best.rank) {
+          best = head;
+          best_cls = s.cls();
+        }
+      };
+      // How far ahead to prefetch: enough misses in flight to cover memory latency.
+      constexpr size_t kAhead = 24;
+      for (size_t i = 0; i < std::min(n, kAhead); ++i) __builtin_prefetch(&heads[served[i].cls()]);
+      size_t i = 0;
       // The heads are scattered over a large array: ask for a later one while comparing.
-      if (i + kAhead < n) __builtin_prefetch(&heads_[served[i + kAhead].cls()]);
-      const ServedClass s = served[i];
-      if (!room[static_cast<int>(s.pool())]) continue;
-      const ClassHead head = heads_[s.cls()];
-      if (ContactBefore(head.key, head.seq, best.key, best.seq)) {
-        best = head;
-        best_cls = s.cls();
+      for (; i + kAhead < n; ++i) {
+        __builtin_prefetch(&heads[served[i + kAhead].cls()]);
+        visit(i);
       }
+      for (; i < n; ++i) visit(i);
+    };
+    if (all_room) {
+      scan(std::false_type{});
+    } else {
+      scan(std::true_type{});
     }
     if (best.empty()) break;
     const uint32_t contact = classes_[best_cls].waiting.front().contact;
     RemoveWaiting(contact);
     MakeOffer(agent, contact);
   }
-  // Then wait in the heap of every class it can still take a contact of.
-  for (uint32_t i = 0; i < a.served.size(); ++i) {
-    if (room[static_cast<int>(a.served[i].pool())]) JoinHeap(agent, i);
+  // Then wait in the heap of every class it can still take a contact of (none when it
+  // is full, as after an offer of voice work).
+  if (any_room) {
+    for (uint32_t i = 0; i < a.served.size(); ++i) {
+      if (room[static_cast<int>(a.served[i].pool())]) JoinHeap(agent, i);
+    }
   }
   a.indexed = true;
 }
@@ -2054,14 +2115,9 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   ACD_ASSERT(a.served.empty());
   a.logged_in = true;
   a.ready = false;
-  agent_skill_bits_.resize(agents_.size(), 0);
-  agent_skill_bits_[agent] = 0;
-  for (const Req& r : skills) {
-    skill_agents_[r.skill].push_back(SkillHolder{agent, r.level});
-    agent_skill_bits_[agent] |= SkillBits(r.skill);
-  }
+  ListHolder(agent, skills);
   a.reason = std::string(kReasonLogin);
-  a.skills = std::move(skills);
+  a.skills.assign(skills.begin(), skills.end());
   a.capacity = capacity;
   a.used = {};
   a.handled = 0;
@@ -2102,7 +2158,6 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
   a.served.clear();
   a.served_heap_pos.clear();
   a.logged_in = false;
-  agent_skill_bits_[*agent] = 0;
   for (const Req& r : a.skills) {
     std::vector<SkillHolder>& holders = skill_agents_[r.skill];
     holders.erase(std::find_if(holders.begin(), holders.end(),
@@ -2319,7 +2374,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
       if (skill != kNone) skills.push_back(Req{static_cast<uint16_t>(skill), r.level});
     }
     std::sort(skills.begin(), skills.end());
-    a.skills = std::move(skills);
+    a.skills.assign(skills.begin(), skills.end());
     a.served.clear();  // the classes are rebuilt below
     a.served_heap_pos.clear();
     a.heaps_joined = 0;
@@ -2637,6 +2692,7 @@ void Engine::Impl::CheckInvariants() const {
     if (a.used[static_cast<int>(CapacityPool::kVoice)] > 0) ACD_ASSERT(a.work.size() == 1);
     // Heap membership is exact: routable, serving and with room.
     if (Routable(a)) ACD_ASSERT(a.indexed);
+    if (a.shown != AgentState::kNotReady) ACD_ASSERT(a.shown_reason.empty());
     ACD_ASSERT(a.served_heap_pos.size() == a.served.size());
     ACD_ASSERT(a.heaps_joined ==
                static_cast<uint32_t>(std::count_if(a.served_heap_pos.begin(),
@@ -2671,7 +2727,11 @@ void Engine::Impl::CheckInvariants() const {
         return h.agent == ai && h.level == r.level;
       }));
     }
-    ACD_ASSERT(agent_skill_bits_[ai] == bits);
+    for (const Req& r : agents_[ai].skills) {
+      for (const SkillHolder& h : skill_agents_[r.skill]) {
+        if (h.agent == ai) ACD_ASSERT(h.skill_bits == bits);
+      }
+    }
   }
   ACD_ASSERT(indexed_skills == held_skills);
   // Every class an agent is eligible for is in its served list.
@@ -2710,8 +2770,7 @@ void Engine::Impl::CheckInvariants() const {
     }
     ACD_ASSERT(heads_[ci].empty() == cls.waiting.empty());
     if (!cls.waiting.empty()) {
-      ACD_ASSERT(heads_[ci].key == cls.waiting.front().key);
-      ACD_ASSERT(heads_[ci].seq == cls.waiting.front().seq);
+      ACD_ASSERT(heads_[ci].rank == ContactRank(cls.waiting.front().key, cls.waiting.front().seq));
     }
     int staffed = 0;
     for (const AgentRec& a : agents_) {
