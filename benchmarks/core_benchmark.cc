@@ -45,6 +45,12 @@ uint32_t Number(absl::string_view id) {  // "a123" -> 123, "c77" -> 77
   return n;
 }
 
+// Contact n's id, "c<n>", into *out (reusing its buffer).
+void SetContactId(uint64_t n, std::string* out) {
+  out->clear();
+  absl::StrAppend(out, "c", n);
+}
+
 // Collects the offers a command made, so the driver can accept each of them; remembers
 // each agent's connected contact. Never allocates once warm.
 class OfferSink final : public core::EventSink {
@@ -57,25 +63,22 @@ class OfferSink final : public core::EventSink {
       ++offers_;
     }
   }
-  // Accepts every offer made since the last call.
-  void AcceptPending(Engine& engine) {
+  // Accepts every offer made since the last call; agent n's id is agent_ids[n].
+  void AcceptPending(Engine& engine, const std::vector<std::string>& agent_ids) {
     for (const auto& [agent, contact] : pending_) {
-      format_.clear();
-      absl::StrAppend(&format_, "c", contact);
-      if (engine.Accept(agent_ids_[agent], format_).ok()) connected_[agent] = contact;
+      SetContactId(contact, &id_);
+      if (engine.Accept(agent_ids[agent], id_).ok()) connected_[agent] = contact;
     }
     pending_.clear();
   }
   uint32_t connected(uint32_t agent) const { return connected_[agent]; }
   void Completed(uint32_t agent) { connected_[agent] = kNone; }
   uint64_t offers() const { return offers_; }
-  void set_agent_ids(const std::vector<std::string>* ids) { agent_ids_ = ids->data(); }
 
  private:
   std::vector<uint32_t> connected_;
   std::vector<std::pair<uint32_t, uint32_t>> pending_;  // (agent, contact)
-  const std::string* agent_ids_ = nullptr;
-  std::string format_;
+  std::string id_;  // AcceptPending's scratch
   uint64_t offers_ = 0;
 };
 
@@ -133,7 +136,6 @@ struct Center {
     this->skills = skills;
     const size_t before_agents = HeapBytes();
     for (int a = 0; a < agents; ++a) agent_ids.push_back(absl::StrCat("a", a));
-    sink.set_agent_ids(&agent_ids);
     for (int a = 0; a < agents; ++a) {
       core::LoginRequest r;
       r.agent_id = agent_ids[a];
@@ -148,7 +150,7 @@ struct Center {
     // Fill every agent with a connected contact, then build the waiting backlog.
     for (int a = 0; a < agents; ++a) {
       Enqueue(rng, /*any=*/true, a);
-      sink.AcceptPending(*engine);
+      sink.AcceptPending(*engine, agent_ids);
     }
     const size_t before_contacts = HeapBytes();
     for (int i = 0; i < waiting; ++i) Enqueue(rng, /*any=*/false, 0);
@@ -160,8 +162,7 @@ struct Center {
   // skill of agent `for_agent`'s first skill, so it surely connects).
   // The request is reused, so a warm cycle allocates nothing here.
   void Enqueue(core::Random& r, bool any, int for_agent) {
-    request.contact_id.clear();
-    absl::StrAppend(&request.contact_id, "c", next_contact++);
+    SetContactId(next_contact++, &request.contact_id);
     request.queue = "q";
     request.requirements.clear();
     if (any) {
@@ -201,8 +202,7 @@ void RunCycles(benchmark::State& state, Center& center, int agents) {
     agent = (agent + 1) % agents;
     const uint32_t c = sink.connected(agent);
     if (c == OfferSink::kNone) continue;  // idle: nothing waiting it can serve
-    contact.clear();
-    absl::StrAppend(&contact, "c", c);
+    SetContactId(c, &contact);
     const auto start = std::chrono::steady_clock::now();
     const absl::Status completed = center.engine->Complete(center.agent_ids[agent], contact);
     const auto end = std::chrono::steady_clock::now();
@@ -212,11 +212,11 @@ void RunCycles(benchmark::State& state, Center& center, int agents) {
     }
     histogram.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
     sink.Completed(agent);
-    sink.AcceptPending(*center.engine);  // the freed agent's next contact, if any
+    sink.AcceptPending(*center.engine, center.agent_ids);  // the freed agent's next contact
     // The new arrival is part of the cycle (and of the time); PauseTiming would cost more
     // than the engine's work here.
     center.Enqueue(*center.rng, false, 0);
-    sink.AcceptPending(*center.engine);  // offered at once to an idle agent, if any
+    sink.AcceptPending(*center.engine, center.agent_ids);  // offered at once to an idle agent
   }
   const double decisions = static_cast<double>(sink.offers() - offers_before);
   state.counters["decisions_per_s"] = benchmark::Counter(decisions, benchmark::Counter::kIsRate);
