@@ -134,15 +134,22 @@ struct Center {
     engine = std::move(*Engine::Create(config, clock, options));
     core::Random rng(seed);
     this->skills = skills;
-    const size_t before_agents = HeapBytes();
-    for (int a = 0; a < agents; ++a) agent_ids.push_back(absl::StrCat("a", a));
+    // Each agent's skills (3-8 of the mix, levels 1-10), drawn before measuring: only
+    // what the engine allocates for the logins counts.
+    std::vector<core::LoginRequest> logins(agents);
+    agent_skills.resize(agents);
     for (int a = 0; a < agents; ++a) {
-      core::LoginRequest r;
-      r.agent_id = agent_ids[a];
+      agent_ids.push_back(absl::StrCat("a", a));
+      logins[a].agent_id = agent_ids[a];
       const int count = skills == 1 ? 1 : 3 + static_cast<int>(rng.Uniform(6));  // 3..8
       for (int s : mix.DrawSet(rng, std::min(count, skills), drawn)) {
-        r.skills.push_back({skill_names[s], 1 + static_cast<int>(rng.Uniform(10))});
+        const int level = 1 + static_cast<int>(rng.Uniform(10));
+        logins[a].skills.push_back({skill_names[s], level});
+        agent_skills[a].push_back({s, level});
       }
+    }
+    const size_t before_agents = HeapBytes();
+    for (const core::LoginRequest& r : logins) {
       (void)engine->Login(r);
       (void)engine->SetReady(r.agent_id);
     }
@@ -158,8 +165,13 @@ struct Center {
     this->rng = std::make_unique<core::Random>(seed + 1);
   }
 
-  // A contact needing 1-3 skills of the mix at levels 1-3 (or, with `any`, exactly one
-  // skill of agent `for_agent`'s first skill, so it surely connects).
+  // A contact needing 1-3 skills at levels 1-3 (or, with `any`, exactly one skill of
+  // agent `for_agent`'s first skill, so it surely connects). The skills are those of an
+  // agent drawn at random (levels capped at that agent's), so the mix follows the skills
+  // the center staffs and every contact can be served by someone: with skills drawn
+  // from the mix alone, about a third of the arrivals needed a combination no agent has,
+  // never left, and slowly replaced the backlog, so the figures drifted with the run's
+  // length (agents went idle with nothing they could take).
   // The request is reused, so a warm cycle allocates nothing here.
   void Enqueue(core::Random& r, bool any, int for_agent) {
     SetContactId(next_contact++, &request.contact_id);
@@ -169,9 +181,17 @@ struct Center {
       auto agent = engine->GetAgent(agent_ids[for_agent]);
       request.requirements.push_back({agent->skills.front().skill, 1});
     } else {
-      const int count = skills == 1 ? 1 : 1 + static_cast<int>(r.Uniform(3));
-      for (int s : mix.DrawSet(r, count, drawn)) {
-        request.requirements.push_back({skill_names[s], 1 + static_cast<int>(r.Uniform(3))});
+      const std::vector<std::pair<int, int>>& of = agent_skills[r.Uniform(agent_skills.size())];
+      const int count = std::min(static_cast<int>(of.size()), 1 + static_cast<int>(r.Uniform(3)));
+      drawn.clear();  // indices into `of`, distinct
+      while (static_cast<int>(drawn.size()) < count) {
+        const int i = static_cast<int>(r.Uniform(of.size()));
+        if (std::find(drawn.begin(), drawn.end(), i) == drawn.end()) drawn.push_back(i);
+      }
+      for (int i : drawn) {
+        const auto [skill, level] = of[i];
+        request.requirements.push_back(
+            {skill_names[skill], std::min(level, 1 + static_cast<int>(r.Uniform(3)))});
       }
     }
     (void)engine->Enqueue(request);
@@ -186,37 +206,59 @@ struct Center {
   std::vector<std::string> agent_ids;
   std::vector<std::string> skill_names;
   std::vector<int> drawn;  // DrawSet's scratch
+  std::vector<std::vector<std::pair<int, int>>> agent_skills;  // (skill, level), per agent
   core::EnqueueRequest request;
   uint64_t next_contact = 0;
   double bytes_per_agent = 0;
   double bytes_per_waiting = 0;
 };
 
-void RunCycles(benchmark::State& state, Center& center, int agents) {
+// One cycle for `agent` (see the top of the file). Returns false if its Complete failed;
+// records the Complete's latency into `histogram` when one is given. An idle agent
+// (nothing waiting it can serve) has nothing to complete: no cycle, true.
+bool Cycle(Center& center, uint32_t agent, std::string& contact, LatencyHistogram* histogram) {
+  OfferSink& sink = center.sink;
+  const uint32_t c = sink.connected(agent);
+  if (c == OfferSink::kNone) return true;
+  SetContactId(c, &contact);
+  const auto start = std::chrono::steady_clock::now();
+  const absl::Status completed = center.engine->Complete(center.agent_ids[agent], contact);
+  const auto end = std::chrono::steady_clock::now();
+  if (!completed.ok()) return false;
+  if (histogram != nullptr) {
+    histogram->Record(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+  }
+  sink.Completed(agent);
+  sink.AcceptPending(*center.engine, center.agent_ids);  // the freed agent's next contact
+  // The new arrival is part of the cycle (and of the time); PauseTiming would cost more
+  // than the engine's work here.
+  center.Enqueue(*center.rng, false, 0);
+  sink.AcceptPending(*center.engine, center.agent_ids);  // offered at once to an idle agent
+  return true;
+}
+
+// Runs `warm_up` untimed cycles first, so the measured ones see the steady state (at
+// scale 2 the set of requirement classes takes about two backlogs' worth of arrivals to
+// settle: classes nobody waits in are kept up to a bound, then retired).
+void RunCycles(benchmark::State& state, Center& center, int agents, int warm_up = 0) {
   LatencyHistogram histogram;
   OfferSink& sink = center.sink;
   uint32_t agent = 0;
-  const uint64_t offers_before = sink.offers();
   std::string contact;
+  for (int i = 0; i < warm_up; ++i) {
+    agent = (agent + 1) % agents;
+    if (!Cycle(center, agent, contact, nullptr)) {
+      state.SkipWithError("Complete failed: the benchmark lost track of a contact");
+      return;
+    }
+  }
+  const uint64_t offers_before = sink.offers();
   for (auto _ : state) {
     agent = (agent + 1) % agents;
-    const uint32_t c = sink.connected(agent);
-    if (c == OfferSink::kNone) continue;  // idle: nothing waiting it can serve
-    SetContactId(c, &contact);
-    const auto start = std::chrono::steady_clock::now();
-    const absl::Status completed = center.engine->Complete(center.agent_ids[agent], contact);
-    const auto end = std::chrono::steady_clock::now();
-    if (!completed.ok()) {
+    if (!Cycle(center, agent, contact, &histogram)) {
       state.SkipWithError("Complete failed: the benchmark lost track of a contact");
       break;
     }
-    histogram.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
-    sink.Completed(agent);
-    sink.AcceptPending(*center.engine, center.agent_ids);  // the freed agent's next contact
-    // The new arrival is part of the cycle (and of the time); PauseTiming would cost more
-    // than the engine's work here.
-    center.Enqueue(*center.rng, false, 0);
-    sink.AcceptPending(*center.engine, center.agent_ids);  // offered at once to an idle agent
   }
   const double decisions = static_cast<double>(sink.offers() - offers_before);
   state.counters["decisions_per_s"] = benchmark::Counter(decisions, benchmark::Counter::kIsRate);
@@ -236,8 +278,9 @@ BENCHMARK(BM_OneQueue)->ArgName("agents")->Arg(100)->Unit(benchmark::kNanosecond
 
 void BM_Skills(benchmark::State& state) {
   const int agents = static_cast<int>(state.range(0));
-  Center center(agents, static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), 2);
-  RunCycles(state, center, agents);
+  const int waiting = static_cast<int>(state.range(2));
+  Center center(agents, static_cast<int>(state.range(1)), waiting, 2);
+  RunCycles(state, center, agents, /*warm_up=*/2 * waiting);
 }
 BENCHMARK(BM_Skills)
     ->ArgNames({"agents", "skills", "waiting"})
