@@ -83,10 +83,18 @@ struct AgentEntry {
   uint32_t served_index;  // index into AgentRec::served
 };
 
+// A logged-in agent who serves a class: its entry in the class's member list, pointing
+// at the agent's entry in AgentRec::served (which points back: served_member_pos).
+struct ClassMember {
+  uint32_t agent;
+  uint32_t served_index;
+};
+
 // Contacts with the same routing needs. Waiting contacts are ordered by (key, arrival
 // sequence); free eligible agents by (strategy rank, login order).
-// Two cache lines, aligned: the description the class index compares comes first, then
-// the heaps, so finding a class and taking its head contact read at most those two.
+// Aligned: the description the class index compares comes first, then the heaps, so
+// finding a class and taking its head contact read at most the first two cache lines;
+// the member list, read only when the class is retired or an agent logs out, is last.
 struct alignas(64) RequirementClass {
   uint32_t queue = 0;
   Channel channel = Channel::kVoice;
@@ -99,8 +107,11 @@ struct alignas(64) RequirementClass {
   std::string preferred_agent;  // empty: any eligible agent
   std::vector<ContactEntry> waiting;
   std::vector<AgentEntry> available;
+  // Exactly the logged-in agents whose served lists hold this class (any order), so
+  // retiring the class edits just their lists.
+  std::vector<ClassMember> members;
 };
-static_assert(sizeof(RequirementClass) == 128, "RequirementClass: two cache lines");
+static_assert(sizeof(RequirementClass) == 192, "RequirementClass: heaps in the first two lines");
 
 struct CompiledStep {
   int64_t after_us = 0;
@@ -189,6 +200,8 @@ struct alignas(64) AgentRec {
   std::vector<ServedClass> served;
   // Parallel to `served`: the agent's index in that class's available heap, or -1.
   std::vector<int32_t> served_heap_pos;
+  // Parallel to `served`: the agent's index in that class's member list.
+  std::vector<uint32_t> served_member_pos;
   int64_t state_since_us = 0;  // on the line of the occupancy fields, which change with it
   int64_t idle_since_us = 0;
   int64_t accrued_at_us = 0;
@@ -565,6 +578,11 @@ class Engine::Impl {
   void RetireIdleClasses();
   void RetireOneIdleClass();  // the one idle longest, if any
   void RetireClass(uint32_t cls);
+  // Served-list membership, kept exact in both directions (AgentRec::served and
+  // RequirementClass::members): AddServed appends `cls` to the agent's list (not in
+  // any heap yet); DropServed removes the agent's entry `i`, which is in no heap.
+  void AddServed(uint32_t agent, uint32_t cls);
+  void DropServed(uint32_t agent, uint32_t i);
   // Sets scratch_class_ to the class described in scratch_* (kNone if none yet), looking
   // it up once per description: CheckClassRoom and the InternClass after it share it.
   void LookUpScratchClass();
@@ -1126,8 +1144,7 @@ uint32_t Engine::Impl::InternClass() {
   for (uint32_t a : candidates) {
     AgentRec& agent = agents_[a];
     if (!agent.logged_in || !Eligible(agent, classes_[id])) continue;
-    agent.served.emplace_back(id, PoolOf(cls.channel));
-    agent.served_heap_pos.push_back(-1);
+    AddServed(a, id);
     if (agent.ready) ++classes_[id].staffed;
     // The class has no waiting contacts yet, so a free agent simply joins its heap.
     if (agent.indexed && Routable(agent) && HasCapacity(agent, cls.channel)) {
@@ -1230,26 +1247,18 @@ void Engine::Impl::RetireClass(uint32_t id) {
   RequirementClass& cls = classes_[id];
   ACD_ASSERT(cls.live);
   ACD_ASSERT(cls.waiting.empty());
-  // Its agents are exactly the logged-in candidates it is eligible for (the served
-  // lists are exact); each drops it from its list, and its place in the class's
-  // available heap, which goes away with the class.
-  for (uint32_t a : Candidates(cls)) {
-    AgentRec& agent = agents_[a];
-    if (!agent.logged_in || !Eligible(agent, cls)) continue;
-    size_t i = 0;
-    while (i < agent.served.size() && agent.served[i].cls() != id) ++i;
-    ACD_ASSERT(i < agent.served.size());
-    if (agent.served_heap_pos[i] >= 0) --agent.heaps_joined;
-    const size_t last = agent.served.size() - 1;
-    if (i != last) {
-      agent.served[i] = agent.served[last];
-      agent.served_heap_pos[i] = agent.served_heap_pos[last];
-      const int32_t pos = agent.served_heap_pos[i];
-      if (pos >= 0) classes_[agent.served[i].cls()].available[pos].served_index = i;
+  // Its members drop it from their lists, and their places in its available heap, which
+  // goes away with the class.
+  for (const ClassMember& m : cls.members) {
+    AgentRec& agent = agents_[m.agent];
+    ACD_ASSERT(agent.served[m.served_index].cls() == id);
+    if (agent.served_heap_pos[m.served_index] >= 0) {
+      agent.served_heap_pos[m.served_index] = -1;
+      --agent.heaps_joined;
     }
-    agent.served.pop_back();
-    agent.served_heap_pos.pop_back();
+    DropServed(m.agent, m.served_index);
   }
+  cls.members.clear();
   class_index_.erase(id);  // while its description is still there to hash
   std::vector<uint32_t>& of_queue = queues_[cls.queue].classes;
   const uint32_t moved = of_queue.back();
@@ -1266,6 +1275,43 @@ void Engine::Impl::RetireClass(uint32_t id) {
   --idle_live_classes_;
   free_classes_.push_back(id);
   scratch_looked_up_ = false;  // a looked-up id may be this one
+}
+
+void Engine::Impl::AddServed(uint32_t agent, uint32_t cls) {
+  AgentRec& a = agents_[agent];
+  std::vector<ClassMember>& members = classes_[cls].members;
+  a.served_member_pos.push_back(static_cast<uint32_t>(members.size()));
+  members.push_back(ClassMember{agent, static_cast<uint32_t>(a.served.size())});
+  a.served.emplace_back(cls, PoolOf(classes_[cls].channel));
+  a.served_heap_pos.push_back(-1);
+}
+
+void Engine::Impl::DropServed(uint32_t agent, uint32_t i) {
+  AgentRec& a = agents_[agent];
+  ACD_ASSERT(a.served_heap_pos[i] == -1);
+  // Out of the class's member list (the last member takes its place)...
+  std::vector<ClassMember>& members = classes_[a.served[i].cls()].members;
+  const uint32_t pos = a.served_member_pos[i];
+  if (pos + 1 != members.size()) {
+    const ClassMember moved = members.back();
+    members[pos] = moved;
+    agents_[moved.agent].served_member_pos[moved.served_index] = pos;
+  }
+  members.pop_back();
+  // ...then out of the agent's list (its last entry takes the place; whatever points at
+  // that entry, its class's member list and heap, follows).
+  const uint32_t last = static_cast<uint32_t>(a.served.size() - 1);
+  if (i != last) {
+    a.served[i] = a.served[last];
+    a.served_heap_pos[i] = a.served_heap_pos[last];
+    a.served_member_pos[i] = a.served_member_pos[last];
+    RequirementClass& moved = classes_[a.served[i].cls()];
+    moved.members[a.served_member_pos[i]].served_index = i;
+    if (a.served_heap_pos[i] >= 0) moved.available[a.served_heap_pos[i]].served_index = i;
+  }
+  a.served.pop_back();
+  a.served_heap_pos.pop_back();
+  a.served_member_pos.pop_back();
 }
 
 int Engine::Impl::LevelOf(const AgentRec& a, uint16_t skill) {
@@ -2127,10 +2173,7 @@ absl::Status Engine::Impl::Login(const LoginRequest& r) {
   a.work_us = 0;
   a.idle_us = 0;
   for (uint32_t cls = 0; cls < classes_.size(); ++cls) {
-    if (classes_[cls].live && Eligible(a, classes_[cls])) {
-      a.served.emplace_back(cls, PoolOf(classes_[cls].channel));
-      a.served_heap_pos.push_back(-1);
-    }
+    if (classes_[cls].live && Eligible(a, classes_[cls])) AddServed(agent, cls);
   }
   UpdateShown(agent);
   return absl::OkStatus();
@@ -2155,8 +2198,8 @@ absl::Status Engine::Impl::Logout(absl::string_view agent_id) {
     RemoveWork(*agent, a.work.back().offer_id);
   }
   Accrue(a);
-  a.served.clear();
-  a.served_heap_pos.clear();
+  ACD_ASSERT(a.heaps_joined == 0);  // not routable any more: in no heap
+  while (!a.served.empty()) DropServed(*agent, static_cast<uint32_t>(a.served.size() - 1));
   a.logged_in = false;
   for (const Req& r : a.skills) {
     std::vector<SkillHolder>& holders = skill_agents_[r.skill];
@@ -2377,6 +2420,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     a.skills.assign(skills.begin(), skills.end());
     a.served.clear();  // the classes are rebuilt below
     a.served_heap_pos.clear();
+    a.served_member_pos.clear();
     a.heaps_joined = 0;
     for (WorkItem& w : a.work) w.queue = queue_map[w.queue];
   }
@@ -2694,6 +2738,7 @@ void Engine::Impl::CheckInvariants() const {
     if (Routable(a)) ACD_ASSERT(a.indexed);
     if (a.shown != AgentState::kNotReady) ACD_ASSERT(a.shown_reason.empty());
     ACD_ASSERT(a.served_heap_pos.size() == a.served.size());
+    ACD_ASSERT(a.served_member_pos.size() == a.served.size());
     ACD_ASSERT(a.heaps_joined ==
                static_cast<uint32_t>(std::count_if(a.served_heap_pos.begin(),
                                                    a.served_heap_pos.end(),
@@ -2702,6 +2747,9 @@ void Engine::Impl::CheckInvariants() const {
       const RequirementClass& cls = classes_[a.served[i].cls()];
       ACD_ASSERT(a.served[i].pool() == PoolOf(cls.channel));
       ACD_ASSERT(Eligible(a, cls));
+      ACD_ASSERT(a.served_member_pos[i] < cls.members.size());
+      ACD_ASSERT(cls.members[a.served_member_pos[i]].agent == ai);
+      ACD_ASSERT(cls.members[a.served_member_pos[i]].served_index == i);
       const bool should = Routable(a) && HasCapacity(a, cls.channel);
       const int32_t pos = a.served_heap_pos[i];
       ACD_ASSERT(should == (pos >= 0));
@@ -2754,6 +2802,7 @@ void Engine::Impl::CheckInvariants() const {
       ACD_ASSERT(cls.alternatives.empty());
       ACD_ASSERT(cls.waiting.empty());
       ACD_ASSERT(cls.available.empty());
+      ACD_ASSERT(cls.members.empty());
       ACD_ASSERT(!cls.idle_listed);
       ACD_ASSERT(std::count(free_classes_.begin(), free_classes_.end(), id) == 1);
       continue;
@@ -2773,10 +2822,13 @@ void Engine::Impl::CheckInvariants() const {
       ACD_ASSERT(heads_[ci].rank == ContactRank(cls.waiting.front().key, cls.waiting.front().seq));
     }
     int staffed = 0;
+    size_t members = 0;
     for (const AgentRec& a : agents_) {
       if (a.logged_in && a.ready && Eligible(a, cls)) ++staffed;
+      if (a.logged_in && Eligible(a, cls)) ++members;
     }
     ACD_ASSERT(staffed == cls.staffed);
+    ACD_ASSERT(members == cls.members.size());  // and each points back (checked per agent)
     for (size_t i = 1; i < cls.waiting.size(); ++i) {
       const ContactEntry& parent = cls.waiting[(i - 1) / 2];
       ACD_ASSERT(!ContactBefore(cls.waiting[i].key, cls.waiting[i].seq, parent.key, parent.seq));
