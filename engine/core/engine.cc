@@ -84,7 +84,7 @@ struct AgentEntry {
 };
 
 // A logged-in agent who serves a class: its entry in the class's member list, pointing
-// at the agent's entry in AgentRec::served (which points back: served_member_pos).
+// at the agent's entry in AgentRec::served (which points back: ServedLinks::member_pos).
 struct ClassMember {
   uint32_t agent;
   uint32_t served_index;
@@ -151,7 +151,7 @@ struct WorkItem {
 // A class an agent serves: the class id and the capacity pool of its channel (to skip
 // full pools) in 4 bytes. An agent that frees up reads its whole list, which is usually
 // cold (10,000 agents at scale 2), so it is kept dense; the agent's heap positions in
-// those classes are a parallel list (AgentRec::served_heap_pos).
+// those classes are a parallel list (AgentRec::served_links).
 class ServedClass {
  public:
   static constexpr uint32_t kMaxClasses = uint32_t{1} << 30;
@@ -164,6 +164,13 @@ class ServedClass {
 
  private:
   uint32_t packed_;
+};
+
+// Where an agent is in a class it serves: its index in the class's available heap (or
+// -1) and in the class's member list. One entry per AgentRec::served entry.
+struct ServedLinks {
+  int32_t heap_pos = -1;
+  uint32_t member_pos = 0;
 };
 
 // The head of a class's waiting heap, kept apart from the class in a dense array: an
@@ -193,15 +200,13 @@ struct alignas(64) AgentRec {
   // While false (an agent mid-change in a command), new classes must not index it.
   bool indexed = false;
   AgentState shown = AgentState::kLoggedOut;
-  uint32_t heaps_joined = 0;  // entries of served_heap_pos >= 0
+  uint32_t heaps_joined = 0;  // entries of served_links with heap_pos >= 0
   // Sorted by skill. Up to 8 inline, next to the fields above: checking an agent against
   // a new class then costs no miss beyond the record's.
   absl::InlinedVector<Req, 8> skills;
   std::vector<ServedClass> served;
-  // Parallel to `served`: the agent's index in that class's available heap, or -1.
-  std::vector<int32_t> served_heap_pos;
-  // Parallel to `served`: the agent's index in that class's member list.
-  std::vector<uint32_t> served_member_pos;
+  // Parallel to `served` (kept apart so the scan reads only the dense list).
+  std::vector<ServedLinks> served_links;
   int64_t state_since_us = 0;  // on the line of the occupancy fields, which change with it
   int64_t idle_since_us = 0;
   int64_t accrued_at_us = 0;
@@ -670,7 +675,7 @@ class Engine::Impl {
   }
   auto AgentMoved() {
     return [this](const AgentEntry& e, size_t i) {
-      agents_[e.agent].served_heap_pos[e.served_index] = static_cast<int32_t>(i);
+      agents_[e.agent].served_links[e.served_index].heap_pos = static_cast<int32_t>(i);
     };
   }
 
@@ -1197,7 +1202,7 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
       const AgentRec& agent = agents_[a];
       __builtin_prefetch(&agent.logged_in);
       __builtin_prefetch(&agent.served);
-      __builtin_prefetch(&agent.served_heap_pos);
+      __builtin_prefetch(&agent.served_links);
     }
     for (uint32_t a : candidates) {
       const AgentRec& agent = agents_[a];
@@ -1248,12 +1253,23 @@ void Engine::Impl::RetireClass(uint32_t id) {
   ACD_ASSERT(cls.live);
   ACD_ASSERT(cls.waiting.empty());
   // Its members drop it from their lists, and their places in its available heap, which
-  // goes away with the class.
+  // goes away with the class. Their records and lists are usually cold: ask for all of
+  // them first (records, then the entries edited), so the misses overlap.
+  if (cls.members.size() <= 64) {
+    for (const ClassMember& m : cls.members) __builtin_prefetch(&agents_[m.agent].served);
+    for (const ClassMember& m : cls.members) {
+      const AgentRec& agent = agents_[m.agent];
+      __builtin_prefetch(&agent.served[m.served_index]);
+      __builtin_prefetch(&agent.served_links[m.served_index]);
+      __builtin_prefetch(&agent.served.back());
+      __builtin_prefetch(&agent.served_links.back());
+    }
+  }
   for (const ClassMember& m : cls.members) {
     AgentRec& agent = agents_[m.agent];
     ACD_ASSERT(agent.served[m.served_index].cls() == id);
-    if (agent.served_heap_pos[m.served_index] >= 0) {
-      agent.served_heap_pos[m.served_index] = -1;
+    if (agent.served_links[m.served_index].heap_pos >= 0) {
+      agent.served_links[m.served_index].heap_pos = -1;
       --agent.heaps_joined;
     }
     DropServed(m.agent, m.served_index);
@@ -1280,22 +1296,21 @@ void Engine::Impl::RetireClass(uint32_t id) {
 void Engine::Impl::AddServed(uint32_t agent, uint32_t cls) {
   AgentRec& a = agents_[agent];
   std::vector<ClassMember>& members = classes_[cls].members;
-  a.served_member_pos.push_back(static_cast<uint32_t>(members.size()));
+  a.served_links.push_back(ServedLinks{-1, static_cast<uint32_t>(members.size())});
   members.push_back(ClassMember{agent, static_cast<uint32_t>(a.served.size())});
   a.served.emplace_back(cls, PoolOf(classes_[cls].channel));
-  a.served_heap_pos.push_back(-1);
 }
 
 void Engine::Impl::DropServed(uint32_t agent, uint32_t i) {
   AgentRec& a = agents_[agent];
-  ACD_ASSERT(a.served_heap_pos[i] == -1);
+  ACD_ASSERT(a.served_links[i].heap_pos == -1);
   // Out of the class's member list (the last member takes its place)...
   std::vector<ClassMember>& members = classes_[a.served[i].cls()].members;
-  const uint32_t pos = a.served_member_pos[i];
+  const uint32_t pos = a.served_links[i].member_pos;
   if (pos + 1 != members.size()) {
     const ClassMember moved = members.back();
     members[pos] = moved;
-    agents_[moved.agent].served_member_pos[moved.served_index] = pos;
+    agents_[moved.agent].served_links[moved.served_index].member_pos = pos;
   }
   members.pop_back();
   // ...then out of the agent's list (its last entry takes the place; whatever points at
@@ -1303,15 +1318,13 @@ void Engine::Impl::DropServed(uint32_t agent, uint32_t i) {
   const uint32_t last = static_cast<uint32_t>(a.served.size() - 1);
   if (i != last) {
     a.served[i] = a.served[last];
-    a.served_heap_pos[i] = a.served_heap_pos[last];
-    a.served_member_pos[i] = a.served_member_pos[last];
+    a.served_links[i] = a.served_links[last];
     RequirementClass& moved = classes_[a.served[i].cls()];
-    moved.members[a.served_member_pos[i]].served_index = i;
-    if (a.served_heap_pos[i] >= 0) moved.available[a.served_heap_pos[i]].served_index = i;
+    moved.members[a.served_links[i].member_pos].served_index = i;
+    if (a.served_links[i].heap_pos >= 0) moved.available[a.served_links[i].heap_pos].served_index = i;
   }
   a.served.pop_back();
-  a.served_heap_pos.pop_back();
-  a.served_member_pos.pop_back();
+  a.served_links.pop_back();
 }
 
 int Engine::Impl::LevelOf(const AgentRec& a, uint16_t skill) {
@@ -1865,9 +1878,9 @@ void Engine::Impl::RemoveFromHeaps(uint32_t agent) {
   if (a.heaps_joined == 0) return;  // busy agents: nothing to scan
   a.heaps_joined = 0;
   for (size_t i = 0; i < a.served.size(); ++i) {
-    if (a.served_heap_pos[i] < 0) continue;
-    const size_t pos = static_cast<size_t>(a.served_heap_pos[i]);
-    a.served_heap_pos[i] = -1;
+    if (a.served_links[i].heap_pos < 0) continue;
+    const size_t pos = static_cast<size_t>(a.served_links[i].heap_pos);
+    a.served_links[i].heap_pos = -1;
     heap::Erase(classes_[a.served[i].cls()].available, pos, AgentLess, AgentMoved());
   }
 }
@@ -1944,7 +1957,7 @@ void Engine::Impl::RefreshAgent(uint32_t agent) {
 void Engine::Impl::JoinHeap(uint32_t agent, uint32_t served_index) {
   AgentRec& a = agents_[agent];
   ++a.heaps_joined;
-  ACD_ASSERT(a.served_heap_pos[served_index] == -1);
+  ACD_ASSERT(a.served_links[served_index].heap_pos == -1);
   RequirementClass& cls = classes_[a.served[served_index].cls()];
   AgentRankInput input;
   input.idle_since_us = a.idle_since_us;
@@ -2419,8 +2432,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     std::sort(skills.begin(), skills.end());
     a.skills.assign(skills.begin(), skills.end());
     a.served.clear();  // the classes are rebuilt below
-    a.served_heap_pos.clear();
-    a.served_member_pos.clear();
+    a.served_links.clear();
     a.heaps_joined = 0;
     for (WorkItem& w : a.work) w.queue = queue_map[w.queue];
   }
@@ -2737,21 +2749,20 @@ void Engine::Impl::CheckInvariants() const {
     // Heap membership is exact: routable, serving and with room.
     if (Routable(a)) ACD_ASSERT(a.indexed);
     if (a.shown != AgentState::kNotReady) ACD_ASSERT(a.shown_reason.empty());
-    ACD_ASSERT(a.served_heap_pos.size() == a.served.size());
-    ACD_ASSERT(a.served_member_pos.size() == a.served.size());
+    ACD_ASSERT(a.served_links.size() == a.served.size());
     ACD_ASSERT(a.heaps_joined ==
-               static_cast<uint32_t>(std::count_if(a.served_heap_pos.begin(),
-                                                   a.served_heap_pos.end(),
-                                                   [](int32_t pos) { return pos >= 0; })));
+               static_cast<uint32_t>(std::count_if(a.served_links.begin(),
+                                                   a.served_links.end(),
+                                                   [](ServedLinks l) { return l.heap_pos >= 0; })));
     for (uint32_t i = 0; i < a.served.size(); ++i) {
       const RequirementClass& cls = classes_[a.served[i].cls()];
       ACD_ASSERT(a.served[i].pool() == PoolOf(cls.channel));
       ACD_ASSERT(Eligible(a, cls));
-      ACD_ASSERT(a.served_member_pos[i] < cls.members.size());
-      ACD_ASSERT(cls.members[a.served_member_pos[i]].agent == ai);
-      ACD_ASSERT(cls.members[a.served_member_pos[i]].served_index == i);
+      ACD_ASSERT(a.served_links[i].member_pos < cls.members.size());
+      ACD_ASSERT(cls.members[a.served_links[i].member_pos].agent == ai);
+      ACD_ASSERT(cls.members[a.served_links[i].member_pos].served_index == i);
       const bool should = Routable(a) && HasCapacity(a, cls.channel);
-      const int32_t pos = a.served_heap_pos[i];
+      const int32_t pos = a.served_links[i].heap_pos;
       ACD_ASSERT(should == (pos >= 0));
       if (pos >= 0) {
         ACD_ASSERT(static_cast<size_t>(pos) < cls.available.size());
