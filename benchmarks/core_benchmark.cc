@@ -137,7 +137,8 @@ struct Center {
     // Each agent's skills (3-8 of the mix, levels 1-10), drawn before measuring: only
     // what the engine allocates for the logins counts.
     std::vector<core::LoginRequest> logins(agents);
-    agent_skills.resize(agents);
+    agent_skills.resize(static_cast<size_t>(agents) * kMaxAgentSkills);
+    agent_skill_count.resize(agents);
     for (int a = 0; a < agents; ++a) {
       agent_ids.push_back(absl::StrCat("a", a));
       logins[a].agent_id = agent_ids[a];
@@ -145,7 +146,7 @@ struct Center {
       for (int s : mix.DrawSet(rng, std::min(count, skills), drawn)) {
         const int level = 1 + static_cast<int>(rng.Uniform(10));
         logins[a].skills.push_back({skill_names[s], level});
-        agent_skills[a].push_back({s, level});
+        agent_skills[a * kMaxAgentSkills + agent_skill_count[a]++] = {s, level};
       }
     }
     const size_t before_agents = HeapBytes();
@@ -181,11 +182,13 @@ struct Center {
       auto agent = engine->GetAgent(agent_ids[for_agent]);
       request.requirements.push_back({agent->skills.front().skill, 1});
     } else {
-      const std::vector<std::pair<int, int>>& of = agent_skills[r.Uniform(agent_skills.size())];
-      const int count = std::min(static_cast<int>(of.size()), 1 + static_cast<int>(r.Uniform(3)));
+      const size_t agent = r.Uniform(agent_skill_count.size());
+      const std::pair<int, int>* of = &agent_skills[agent * kMaxAgentSkills];
+      const int held = agent_skill_count[agent];
+      const int count = std::min(held, 1 + static_cast<int>(r.Uniform(3)));
       drawn.clear();  // indices into `of`, distinct
       while (static_cast<int>(drawn.size()) < count) {
-        const int i = static_cast<int>(r.Uniform(of.size()));
+        const int i = static_cast<int>(r.Uniform(held));
         if (std::find(drawn.begin(), drawn.end(), i) == drawn.end()) drawn.push_back(i);
       }
       for (int i : drawn) {
@@ -206,7 +209,12 @@ struct Center {
   std::vector<std::string> agent_ids;
   std::vector<std::string> skill_names;
   std::vector<int> drawn;  // DrawSet's scratch
-  std::vector<std::vector<std::pair<int, int>>> agent_skills;  // (skill, level), per agent
+  // Agent a's (skill, level) pairs: agent_skill_count[a] of them from a * kMaxAgentSkills
+  // (one flat array: drawing a contact's skills reads one line, not a list's header and
+  // then its block).
+  static constexpr int kMaxAgentSkills = 8;
+  std::vector<std::pair<int, int>> agent_skills;
+  std::vector<uint8_t> agent_skill_count;
   core::EnqueueRequest request;
   uint64_t next_contact = 0;
   double bytes_per_agent = 0;
