@@ -92,9 +92,8 @@ struct ClassMember {
 
 // Contacts with the same routing needs. Waiting contacts are ordered by (key, arrival
 // sequence); free eligible agents by (strategy rank, login order).
-// Aligned: the description the class index compares comes first, then the heaps, so
-// finding a class and taking its head contact read at most the first two cache lines;
-// the member list, read only when the class is retired or an agent logs out, is last.
+// Two cache lines, aligned: the description the class index compares comes first, then
+// the heaps, so finding a class and taking its head contact read at most those two.
 struct alignas(64) RequirementClass {
   uint32_t queue = 0;
   Channel channel = Channel::kVoice;
@@ -104,14 +103,19 @@ struct alignas(64) RequirementClass {
   uint32_t queue_pos = 0;  // index in QueueRec::classes
   // An agent meeting any one set in full is eligible. Usually one set: kept inline.
   absl::InlinedVector<ReqSet, 1> alternatives;
-  std::string preferred_agent;  // empty: any eligible agent
+  // Null: any eligible agent. Few classes have one: kept out of line.
+  std::unique_ptr<std::string> preferred_agent;
   std::vector<ContactEntry> waiting;
   std::vector<AgentEntry> available;
   // Exactly the logged-in agents whose served lists hold this class (any order), so
   // retiring the class edits just their lists.
   std::vector<ClassMember> members;
+
+  absl::string_view preferred() const {
+    return preferred_agent ? absl::string_view(*preferred_agent) : absl::string_view();
+  }
 };
-static_assert(sizeof(RequirementClass) == 192, "RequirementClass: heaps in the first two lines");
+static_assert(sizeof(RequirementClass) == 128, "RequirementClass: two cache lines");
 
 struct CompiledStep {
   int64_t after_us = 0;
@@ -394,7 +398,7 @@ struct ClassDesc {
   }
 };
 ClassDesc DescOf(const RequirementClass& cls) {
-  return ClassDesc{cls.queue, cls.channel, cls.preferred_agent,
+  return ClassDesc{cls.queue, cls.channel, cls.preferred(),
                    absl::MakeConstSpan(cls.alternatives)};
 }
 
@@ -1137,7 +1141,9 @@ uint32_t Engine::Impl::InternClass() {
   ++idle_live_classes_;  // no one waits in it yet
   cls.queue = scratch_queue_;
   cls.channel = scratch_channel_;
-  cls.preferred_agent = std::string(scratch_preferred_);
+  if (!scratch_preferred_.empty()) {
+    cls.preferred_agent = std::make_unique<std::string>(scratch_preferred_);
+  }
   cls.alternatives.assign(scratch_alternatives_.begin(), scratch_alternatives_.end());
   class_index_.insert(id);  // after the description is in place: the index reads it
   cls.queue_pos = static_cast<uint32_t>(queues_[cls.queue].classes.size());
@@ -1283,7 +1289,7 @@ void Engine::Impl::RetireClass(uint32_t id) {
   classes_[moved].queue_pos = cls.queue_pos;
   of_queue.pop_back();
   cls.live = false;
-  cls.preferred_agent.clear();
+  cls.preferred_agent.reset();
   cls.alternatives.clear();
   cls.available.clear();
   if (cls.waiting.capacity() > 16) cls.waiting = {};
@@ -1349,7 +1355,7 @@ bool Engine::Impl::MeetsAll(const AgentRec& a, const ReqSet& set) {
 bool Engine::Impl::Eligible(const AgentRec& a, const RequirementClass& cls) const {
   if (!a.logged_in) return false;
   if (a.capacity[static_cast<int>(PoolOf(cls.channel))] == 0) return false;
-  if (!cls.preferred_agent.empty() && cls.preferred_agent != a.id) return false;
+  if (cls.preferred_agent != nullptr && *cls.preferred_agent != a.id) return false;
   for (const ReqSet& alt : cls.alternatives) {
     if (MeetsAll(a, alt)) return true;
   }
