@@ -25,6 +25,7 @@
 // one arrival in two creates a requirement class and one retires. 200,000 untimed cycles
 // run first, so the measured ones see the steady state of that churn.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <charconv>
 #include <chrono>
@@ -229,10 +230,11 @@ struct Center {
 };
 
 // One cycle for `agent` (see the top of the file). Returns false if its Complete failed;
-// records the Complete's latency into `histogram` when one is given. An idle agent
-// (nothing waiting it can serve) has nothing to complete: no cycle, true.
-bool Cycle(Center& center, uint32_t agent, std::string& contact, LatencyHistogram* histogram) {
+// sets *latency_ns to the Complete's latency, or to -1 for an idle agent (nothing
+// waiting it can serve: nothing to complete, no cycle).
+bool Cycle(Center& center, uint32_t agent, std::string& contact, int64_t* latency_ns) {
   OfferSink& sink = center.sink;
+  *latency_ns = -1;
   const uint32_t c = sink.connected(agent);
   if (c == OfferSink::kNone) return true;
   SetContactId(c, &contact);
@@ -240,9 +242,7 @@ bool Cycle(Center& center, uint32_t agent, std::string& contact, LatencyHistogra
   const absl::Status completed = center.engine->Complete(center.agent_ids[agent], contact);
   const auto end = std::chrono::steady_clock::now();
   if (!completed.ok()) return false;
-  if (histogram != nullptr) {
-    histogram->Record(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
-  }
+  *latency_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
   sink.Completed(agent);
   sink.AcceptPending(*center.engine, center.agent_ids);  // the freed agent's next contact
   // The new arrival is part of the cycle (and of the time); PauseTiming would cost more
@@ -260,21 +260,36 @@ void RunCycles(benchmark::State& state, Center& center, int agents, int warm_up 
   OfferSink& sink = center.sink;
   uint32_t agent = 0;
   std::string contact;
+  int64_t latency_ns;
   for (int i = 0; i < warm_up; ++i) {
     agent = (agent + 1) % agents;
-    if (!Cycle(center, agent, contact, nullptr)) {
+    if (!Cycle(center, agent, contact, &latency_ns)) {
       state.SkipWithError("Complete failed: the benchmark lost track of a contact");
       return;
     }
   }
+  // How often the thread was preempted while measuring (the machine is shared): a
+  // decision that waited for the CPU shows up in the tail, so the tail is read with it.
+  const auto preemptions = [] {
+    struct rusage usage {};
+    getrusage(RUSAGE_THREAD, &usage);
+    return static_cast<double>(usage.ru_nivcsw);
+  };
+  const double preempted_before = preemptions();
+  uint64_t over_20us = 0;
   const uint64_t offers_before = sink.offers();
   for (auto _ : state) {
     agent = (agent + 1) % agents;
-    if (!Cycle(center, agent, contact, &histogram)) {
+    if (!Cycle(center, agent, contact, &latency_ns)) {
       state.SkipWithError("Complete failed: the benchmark lost track of a contact");
       break;
     }
+    if (latency_ns < 0) continue;
+    histogram.Record(static_cast<uint64_t>(latency_ns));
+    over_20us += latency_ns > 20'000;
   }
+  state.counters["preemptions"] = preemptions() - preempted_before;
+  state.counters["decisions_over_20us"] = static_cast<double>(over_20us);
   const double decisions = static_cast<double>(sink.offers() - offers_before);
   state.counters["decisions_per_s"] = benchmark::Counter(decisions, benchmark::Counter::kIsRate);
   state.counters["p50_ns"] = static_cast<double>(histogram.Quantile(0.50));

@@ -66,6 +66,11 @@ def core_rows(core):
         rows.append(("core (2) p99.9 per decision", f"{fmt(p999 / 1e3, 2)} us", "<= 20 us",
                      verdict(p999 <= 20000)))
         rows.append(("core (2) p50 per decision", f"{fmt(b.get('p50_ns') / 1e3, 2)} us", "", ""))
+        if b.get("preemptions") is not None:
+            rows.append(("core (2) decisions over 20 us / times the benchmark thread was "
+                         "preempted meanwhile (involuntary context switches)",
+                         f"{fmt(b.get('decisions_over_20us'))} / {fmt(b.get('preemptions'))}",
+                         "", ""))
     name, b = find("BM_Memory")
     if b:
         w = b.get("bytes_per_waiting_contact")
