@@ -224,18 +224,30 @@ void ToProto(const core::EngineSnapshot& in, absl::Duration window, v1::Snapshot
 }
 
 void ToProto(const core::Event& in, v1::Event* out) {
+  // Every field an engine event has is written, so `out` may be the message of an
+  // earlier event, reused: its strings and timestamp keep their buffers. An empty string
+  // is cleared rather than set (setting one on a fresh message would allocate).
   out->set_sequence(in.sequence);
   ToProto(in.time, out->mutable_time());
   out->set_type(ToProto(in.type));
-  out->set_contact_id(std::string(in.contact_id));
-  out->set_agent_id(std::string(in.agent_id));
-  out->set_queue(std::string(in.queue));
-  out->set_from_queue(std::string(in.from_queue));
-  out->set_reason(std::string(in.reason));
+  const auto set = [](absl::string_view value, auto clear, auto mutable_field) {
+    if (value.empty()) {
+      clear();
+    } else {
+      mutable_field()->assign(value.data(), value.size());
+    }
+  };
+  set(in.contact_id, [out] { out->clear_contact_id(); }, [out] { return out->mutable_contact_id(); });
+  set(in.agent_id, [out] { out->clear_agent_id(); }, [out] { return out->mutable_agent_id(); });
+  set(in.queue, [out] { out->clear_queue(); }, [out] { return out->mutable_queue(); });
+  set(in.from_queue, [out] { out->clear_from_queue(); }, [out] { return out->mutable_from_queue(); });
+  set(in.reason, [out] { out->clear_reason(); }, [out] { return out->mutable_reason(); });
   if (in.type == core::EventType::kAgentStateChanged) {
     out->set_agent_state(ToProto(in.agent_state));
+    out->clear_channel();
   } else {
     out->set_channel(ToProto(in.channel));
+    out->clear_agent_state();
   }
   out->set_priority(in.priority);
   out->set_step(in.step);

@@ -46,6 +46,7 @@ void ToProto(const core::ContactStatus& in, v1::ContactStatus* out);
 void ToProto(const core::AgentStatus& in, v1::AgentStatus* out);
 // `window` is the statistics window the flat queue counters cover.
 void ToProto(const core::EngineSnapshot& in, absl::Duration window, v1::Snapshot* out);
+// Writes every field an engine event has (not `snapshot`): `out` may be reused.
 void ToProto(const core::Event& in, v1::Event* out);
 void ToProto(const core::EngineConfig& in, v1::GetRulesResponse* out);
 void ToProto(absl::Time in, google::protobuf::Timestamp* out);

@@ -1,5 +1,6 @@
 #include "engine/server/event_feed.h"
 
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -323,13 +324,23 @@ void EventFeed::RefreshStale() {
 // ---- Every event ----
 
 void EventFeed::OnEvent(const core::Event& event) {
-  auto message = std::make_shared<v1::Event>();
+  std::shared_ptr<v1::Event> message;
+  if (options_.ring_events > 0 && ring_.size() >= options_.ring_events) {
+    // The oldest event leaves the ring. If no stream holds it any more (streams release
+    // theirs on other threads, after the write), its message is reused: its strings keep
+    // their buffers, so converting the new event allocates nothing.
+    std::shared_ptr<const v1::Event> oldest = std::move(ring_.front());
+    ring_.pop_front();
+    if (oldest.use_count() == 1) {
+      // Pairs with the release of the last other holder: its reads are done.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      message = std::const_pointer_cast<v1::Event>(std::move(oldest));  // ToProto overwrites it
+    }
+  }
+  if (message == nullptr) message = std::make_shared<v1::Event>();
   ToProto(event, message.get());
   std::shared_ptr<const v1::Event> shared = std::move(message);
-  if (options_.ring_events > 0) {
-    if (ring_.size() >= options_.ring_events) ring_.pop_front();
-    ring_.push_back(shared);
-  }
+  if (options_.ring_events > 0) ring_.push_back(shared);
   for (EventStream* stream : event_streams_) stream->Push(shared);
 
   FanOutToAgent(event);

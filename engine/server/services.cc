@@ -23,8 +23,15 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// The `what` of RunOnCore: built only when the debug log is on (it is logged only there),
+// so a call pays no string for it otherwise.
+template <typename... Args>
+std::string Describe(const Args&... args) {
+  return spdlog::should_log(spdlog::level::debug) ? absl::StrCat(args...) : std::string();
+}
+
 // Runs `command` on the core thread and finishes the call with its status. `what` names
-// the call and ids for the debug log (never attribute values).
+// the call and ids for the debug log (never attribute values), from Describe().
 grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext* context,
                                     std::string what,
                                     std::function<absl::Status(Engine&)> command) {
@@ -69,7 +76,7 @@ grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, grpc::CallbackServerConte
   if (absl::Status s = CheckId(agent_id, "agent_id", loop.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop, context, absl::StrCat(method, " agent=", agent_id),
+  return RunOnCore(loop, context, Describe(method, " agent=", agent_id),
                    [agent_id, response, command = std::move(command)](Engine& engine) {
                      absl::Status status = command(engine);
                      if (!status.ok()) return status;
@@ -118,7 +125,7 @@ grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerCon
   if (!command.ok()) return FinishNow(context, command.status());
   return RunOnCore(
       loop_, context,
-      absl::StrCat("EnqueueContact contact=", request->contact_id(), " queue=", request->queue()),
+      Describe("EnqueueContact contact=", request->contact_id(), " queue=", request->queue()),
       [command = *std::move(command), response](Engine& engine) {
         absl::Status status = engine.Enqueue(command);
         if (!status.ok()) return status;
@@ -134,7 +141,7 @@ grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerCont
     return FinishNow(context, s);
   }
   return RunOnCore(
-      loop_, context, absl::StrCat("CancelContact contact=", request->contact_id()),
+      loop_, context, Describe("CancelContact contact=", request->contact_id()),
       [id = request->contact_id(), reason = request->reason(), response](Engine& engine) {
         absl::Status status = engine.Cancel(id, reason);
         if (!status.ok()) return status;
@@ -148,7 +155,7 @@ grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop_, context, absl::StrCat("GetContact contact=", request->contact_id()),
+  return RunOnCore(loop_, context, Describe("GetContact contact=", request->contact_id()),
                    [id = request->contact_id(), response](Engine& engine) {
                      return ReplyContact(engine, id, response);
                    });
@@ -160,7 +167,7 @@ grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerCo
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop_, context, absl::StrCat("RequestCallback contact=", request->contact_id()),
+  return RunOnCore(loop_, context, Describe("RequestCallback contact=", request->contact_id()),
                    [id = request->contact_id(), response](Engine& engine) {
                      absl::Status status = engine.RequestCallback(id);
                      if (!status.ok()) return status;
@@ -178,7 +185,7 @@ grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, grpc::CallbackServerCon
   if (absl::Status s = CheckId(contact_id, "contact_id", loop.limits()); !s.ok()) {
     return FinishNow(context, s);
   }
-  return RunOnCore(loop, context, absl::StrCat(method, " contact=", contact_id),
+  return RunOnCore(loop, context, Describe(method, " contact=", contact_id),
                    [contact_id, response, command = std::move(command)](Engine& engine) {
                      absl::Status status = command(engine);
                      if (!status.ok()) return status;
@@ -233,7 +240,7 @@ grpc::ServerUnaryReactor* AgentDeskService::Login(grpc::CallbackServerContext* c
                                                   v1::AgentStatus* response) {
   absl::StatusOr<core::LoginRequest> command = FromProto(*request, loop_.limits());
   if (!command.ok()) return FinishNow(context, command.status());
-  return RunOnCore(loop_, context, absl::StrCat("Login agent=", request->agent_id()),
+  return RunOnCore(loop_, context, Describe("Login agent=", request->agent_id()),
                    [command = *std::move(command), response](Engine& engine) {
                      absl::Status status = engine.Login(command);
                      if (!status.ok()) return status;
