@@ -660,6 +660,82 @@ TEST_CASE("WatchEvents resumes after a disconnect without gaps", "[server]") {
   }
 }
 
+TEST_CASE("events keep exactly their own fields when the ring reuses its messages", "[server]") {
+  // A ring of 4: from the fifth event on, the message of the event leaving the ring is
+  // reused for the next one. Contact and agent events alternate, so a field left over
+  // from the previous use (an agent id on a contact event, a queue on an agent event)
+  // would show.
+  AcddProcess acdd({"--event-ring", "4"});
+  Api api(acdd.target());
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  auto reader = api.supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+  v1::Event event;
+  REQUIRE(reader->Read(&event));
+  REQUIRE(event.type() == v1::SNAPSHOT);
+  REQUIRE(api.Login("psr-1").ok());
+  constexpr int kRounds = 30;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string id = absl::StrCat("c-", i);
+    REQUIRE(api.Enqueue(id).ok());
+    REQUIRE(api.Logout("psr-1").ok());
+    REQUIRE(api.Login("psr-1").ok());
+    REQUIRE(api.Cancel(id).ok());
+  }
+  std::vector<v1::Event> received;
+  uint64_t sequence = event.sequence();
+  const auto next = [&] {
+    REQUIRE(reader->Read(&event));
+    REQUIRE(event.sequence() == ++sequence);
+    received.push_back(event);
+    return event;
+  };
+  const auto agent_event = [](const v1::Event& e, v1::AgentState state, const std::string& reason) {
+    CHECK(e.type() == v1::AGENT_STATE_CHANGED);
+    CHECK(e.agent_id() == "psr-1");
+    CHECK(e.agent_state() == state);
+    CHECK(e.reason() == reason);
+    CHECK(e.contact_id().empty());
+    CHECK(e.queue().empty());
+    CHECK(e.from_queue().empty());
+    CHECK(e.channel() == v1::Channel{});
+  };
+  agent_event(next(), v1::NOT_READY, "LOGIN");
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string id = absl::StrCat("c-", i);
+    v1::Event e = next();
+    CHECK(e.type() == v1::CONTACT_QUEUED);
+    CHECK(e.contact_id() == id);
+    CHECK(e.queue() == "general");
+    CHECK(e.channel() == v1::VOICE);
+    CHECK(e.agent_id().empty());
+    CHECK(e.reason().empty());
+    CHECK(e.agent_state() == v1::AgentState{});
+    agent_event(next(), v1::LOGGED_OUT, "");
+    agent_event(next(), v1::NOT_READY, "LOGIN");
+    e = next();
+    CHECK(e.type() == v1::CONTACT_ABANDONED);
+    CHECK(e.contact_id() == id);
+    CHECK(e.queue() == "general");
+    CHECK(e.reason() == "CALLER_HANGUP");
+    CHECK(e.agent_id().empty());
+    CHECK(e.agent_state() == v1::AgentState{});
+  }
+  context.TryCancel();
+
+  // A wallboard resuming within the ring gets the same events, from reused messages.
+  grpc::ClientContext resume_context;
+  resume_context.set_deadline(Deadline());
+  v1::WatchEventsRequest resume;
+  resume.set_after_sequence(sequence - 4);
+  auto resumed = api.supervisor->WatchEvents(&resume_context, resume);
+  for (size_t k = received.size() - 4; k < received.size(); ++k) {
+    REQUIRE(resumed->Read(&event));
+    CHECK(event.SerializeAsString() == received[k].SerializeAsString());
+  }
+  resume_context.TryCancel();
+}
+
 TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[server]") {
   AcddProcess acdd({"--stream-buffer", "64"});
   Api api(acdd.target());
