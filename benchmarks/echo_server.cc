@@ -1,6 +1,6 @@
 // echo_server: the ceiling for the server benchmarks (issue 7). A bare gRPC callback server
-// implementing acd.v1.Gateway's EnqueueContact and CancelContact by answering a
-// ContactStatus at once, on the gRPC thread, with no engine behind it. Built against the
+// implementing acd.v1.Gateway's EnqueueContact, CancelContact and GetContact by answering
+// a ContactStatus at once, on the gRPC thread, with no engine behind it. Built against the
 // same gRPC and the same generated stubs as acdd, with the same HTTP/2 stream limit, so
 // "acdd / echo" measures what the engine, the core thread hop and the edge checks cost.
 //
@@ -30,7 +30,7 @@
 namespace acd::bench {
 namespace {
 
-// Answers EnqueueContact and CancelContact from the request alone.
+// Answers EnqueueContact, CancelContact and GetContact from the request alone.
 class EchoGateway final : public v1::Gateway::CallbackService {
  public:
   grpc::ServerUnaryReactor* EnqueueContact(grpc::CallbackServerContext* context,
@@ -52,6 +52,20 @@ class EchoGateway final : public v1::Gateway::CallbackService {
                                           v1::ContactStatus* response) override {
     response->set_contact_id(request->contact_id());
     response->set_state(v1::ABANDONED);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  // What acdd answers for a contact waiting alone in its queue.
+  grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* context,
+                                       const v1::GetContactRequest* request,
+                                       v1::ContactStatus* response) override {
+    response->set_contact_id(request->contact_id());
+    response->set_queue("general");
+    response->set_state(v1::WAITING);
+    response->set_position(1);
+    response->set_channel(v1::VOICE);
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;

@@ -18,8 +18,9 @@
 //              subscribers together and how many were cut off (RESOURCE_EXHAUSTED). The
 //              engine makes two events per pair (CONTACT_QUEUED, CONTACT_ABANDONED), so
 //              with --rate R each subscriber must take 2R events per second.
-//   h2load-body  writes a gRPC-framed EnqueueContactRequest (flag byte 0, 4-byte big-endian
-//              length, message) to --body for h2load, and exits.
+//   h2load-body  writes a gRPC-framed request (flag byte 0, 4-byte big-endian length,
+//              message) to --body for h2load, and exits: an EnqueueContactRequest, or with
+//              --h2load-call get-contact a GetContactRequest, both for contact "h2load-1".
 //
 // Connections: every channel gets its own grpc::ChannelArguments (a local subchannel pool
 // and a distinct argument value), so each is its own TCP connection and, to acdd, its own
@@ -76,6 +77,7 @@ struct Options {
   std::string subscriber_channels = "separate";
   std::string queue = "general";
   std::string body_path;
+  std::string h2load_call = "enqueue";
   std::string out_path;
   std::string label;
   int rpc_deadline_ms = 10'000;
@@ -603,13 +605,22 @@ json RunStream(const Options& o, bool* ok) {
   return result;
 }
 
-// h2load sends one body for every request: a gRPC frame of one EnqueueContactRequest.
+// h2load sends one body for every request: a gRPC frame of one EnqueueContactRequest
+// (against acdd only the first succeeds, the others are ALREADY_EXISTS) or of one
+// GetContactRequest (a read of that contact: OK every time).
 bool WriteH2loadBody(const Options& o) {
-  v1::EnqueueContactRequest request;
-  request.set_contact_id("h2load-1");
-  request.set_queue(o.queue);
-  request.set_channel(v1::VOICE);
-  const std::string message = request.SerializeAsString();
+  std::string message;
+  if (o.h2load_call == "get-contact") {
+    v1::GetContactRequest request;
+    request.set_contact_id("h2load-1");
+    message = request.SerializeAsString();
+  } else {
+    v1::EnqueueContactRequest request;
+    request.set_contact_id("h2load-1");
+    request.set_queue(o.queue);
+    request.set_channel(v1::VOICE);
+    message = request.SerializeAsString();
+  }
   std::string frame(5, '\0');
   const uint32_t n = static_cast<uint32_t>(message.size());
   frame[1] = static_cast<char>(n >> 24);
@@ -660,6 +671,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"separate", "shared"}));
   app.add_option("--queue", o.queue, "queue to enqueue into")->capture_default_str();
   app.add_option("--body", o.body_path, "h2load-body mode: file to write");
+  app.add_option("--h2load-call", o.h2load_call, "h2load-body mode: the request written")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"enqueue", "get-contact"}));
   app.add_option("--out", o.out_path, "also write the JSON to this file");
   app.add_option("--label", o.label, "name recorded in the JSON (e.g. acdd, echo)");
   app.add_option("--rpc-deadline-ms", o.rpc_deadline_ms, "deadline of each RPC")

@@ -136,17 +136,29 @@ done
 
 # ---- h2load ----
 if command -v h2load >/dev/null; then
+  # Two calls, each with one body for every request (h2load cannot vary it): EnqueueContact
+  # of contact h2load-1 (acdd: only the first succeeds, then ALREADY_EXISTS, gRPC's error
+  # path) and GetContact of that same contact (OK every time, on both servers).
+  h2load_run() {  # h2load_run FILE_PREFIX METHOD BODY
+    local prefix=$1 method=$2 body=$3 name t
+    for name in echo acdd; do
+      t=${name}_target
+      log "h2load: $method, $name"
+      # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
+      h2load -c 4 -m 32 -t 1 -D "$duration_s" --warm-up-time=1 -d "$body" \
+        -H 'content-type: application/grpc' -H 'te: trailers' \
+        --log-file="$results/${prefix}_$name.log" \
+        "http://${!t}/acd.v1.Gateway/$method" >"$results/${prefix}_$name.txt" 2>&1 || true
+    done
+  }
   body=$results/enqueue_body.bin
   "$bin_load" --mode h2load-body --body "$body"
-  for name in echo acdd; do
-    t=${name}_target
-    log "h2load: $name"
-    # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
-    h2load -c 4 -m 32 -t 1 -D "$duration_s" --warm-up-time=1 -d "$body" \
-      -H 'content-type: application/grpc' -H 'te: trailers' \
-      --log-file="$results/h2load_$name.log" \
-      "http://${!t}/acd.v1.Gateway/EnqueueContact" >"$results/h2load_$name.txt" 2>&1 || true
-  done
+  h2load_run h2load EnqueueContact "$body"
+  "$bin_load" --mode h2load-body --h2load-call get-contact --body "$body"
+  # h2load sees only HTTP statuses: check that acdd really has the contact to read.
+  "$build/engine/server/acdctl" --target "$acdd_target" contact get h2load-1 >/dev/null ||
+    log "h2load: acdd has no contact h2load-1, so its GetContact answers are NOT_FOUND"
+  h2load_run h2load_get GetContact "$body"
   rm -f "$body"
 else
   log "h2load not found (Debian package nghttp2-client): skipped"

@@ -2,7 +2,9 @@
 # server_smoke.sh: the ctest smoke of the server benchmarks (label bench). Starts a server
 # (acdd or echo_server) on 127.0.0.1:0, reads its "listening on HOST:PORT" line, runs a few
 # hundred Enqueue+Cancel pairs through load_client, then a short blocking round trip,
-# stops the server. Fails if any RPC fails.
+# then (when h2load is installed) 200 requests of each h2load body run.sh sends
+# (EnqueueContact, then GetContact of the contact it created), stops the server. Fails if
+# any RPC fails (h2load: any request without an HTTP 200).
 #
 #   server_smoke.sh SERVER_BINARY LOAD_CLIENT_BINARY [LOAD_CLIENT_ARGS...]
 set -euo pipefail
@@ -24,3 +26,14 @@ done
 "$client" --target "$target" --mode load --channels 2 --in-flight 64 --pairs 300 \
   --warmup-s 0 --duration-s 8 "$@"
 "$client" --target "$target" --mode roundtrip --pairs 50 --warmup-s 0 --duration-s 8 "$@"
+if command -v h2load >/dev/null; then
+  body=$(mktemp)
+  trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out" "$body"' EXIT
+  for call in enqueue:EnqueueContact get-contact:GetContact; do
+    "$client" --mode h2load-body --h2load-call "${call%%:*}" --body "$body"
+    summary=$(h2load -c 2 -m 8 -n 200 -d "$body" -H 'content-type: application/grpc' \
+      -H 'te: trailers' "http://$target/acd.v1.Gateway/${call#*:}" | grep '^requests:')
+    echo "h2load ${call#*:}: $summary"
+    [[ "$summary" == *"200 succeeded, 0 failed"* ]] || { echo "server_smoke: h2load failed" >&2; exit 1; }
+  done
+fi
