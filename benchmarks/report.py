@@ -116,6 +116,25 @@ def h2load_figures(results, name, prefix="h2load"):
     return out
 
 
+def h2load_rows(results, prefix, method, ratio_label):
+    """Rows for one h2load call against both servers, with the ratio and its verdict."""
+    h = {n: h2load_figures(results, n, prefix) for n in ("echo", "acdd")}
+    if not (h["echo"] and h["acdd"]):
+        return [(f"h2load {method}", "not run (install nghttp2-client)", "", "not measured")]
+    rows = []
+    for n in ("echo", "acdd"):
+        f = h[n]
+        rows.append((f"h2load -> {n}: {method} req/s (4 conns x 32 streams)",
+                     fmt(f.get("req_per_s")), "", ""))
+        rows.append((f"h2load -> {n}: {method} latency p50 / p99 / p99.9",
+                     f"{fmt(f.get('p50_us'))} / {fmt(f.get('p99_us'))} / "
+                     f"{fmt(f.get('p999_us'))} us", "", ""))
+    if h["echo"].get("req_per_s"):
+        ratio = h["acdd"].get("req_per_s", 0) / h["echo"]["req_per_s"]
+        rows.append((ratio_label, f"{ratio:.2f}", ">= 0.8", verdict(ratio >= 0.8)))
+    return rows
+
+
 def main():
     results, md_path = sys.argv[1], sys.argv[2]
     start = load(os.path.join(results, "machine_start.json")) or {}
@@ -210,35 +229,12 @@ def main():
                      + ", ".join(f"{x:.2f}" for x in ratios) + ")",
                      f"{ratio:.2f}", ">= 0.8", verdict(ratio >= 0.8)))
 
-    h = {n: h2load_figures(results, n) for n in ("echo", "acdd")}
-    if h["echo"] and h["acdd"]:
-        for n in ("echo", "acdd"):
-            f = h[n]
-            rows.append((f"h2load -> {n}: EnqueueContact req/s (4 conns x 32 streams)",
-                         fmt(f.get("req_per_s")), "", ""))
-            rows.append((f"h2load -> {n}: latency p50 / p99 / p99.9",
-                         f"{fmt(f.get('p50_us'))} / {fmt(f.get('p99_us'))} / "
-                         f"{fmt(f.get('p999_us'))} us", "", ""))
-        if h["echo"].get("req_per_s"):
-            ratio = h["acdd"].get("req_per_s", 0) / h["echo"]["req_per_s"]
-            rows.append(("**h2load ratio acdd / echo** (same body: acdd answers ALREADY_EXISTS "
-                         "after the first; see note)", f"{ratio:.2f}", ">= 0.8",
-                         verdict(ratio >= 0.8)))
-    else:
-        rows.append(("h2load", "not run (install nghttp2-client)", "", "not measured"))
-    h = {n: h2load_figures(results, n, "h2load_get") for n in ("echo", "acdd")}
-    if h["echo"] and h["acdd"]:
-        for n in ("echo", "acdd"):
-            f = h[n]
-            rows.append((f"h2load -> {n}: GetContact req/s (4 conns x 32 streams)",
-                         fmt(f.get("req_per_s")), "", ""))
-            rows.append((f"h2load -> {n}: GetContact latency p50 / p99 / p99.9",
-                         f"{fmt(f.get('p50_us'))} / {fmt(f.get('p99_us'))} / "
-                         f"{fmt(f.get('p999_us'))} us", "", ""))
-        if h["echo"].get("req_per_s"):
-            ratio = h["acdd"].get("req_per_s", 0) / h["echo"]["req_per_s"]
-            rows.append(("**h2load GetContact ratio acdd / echo** (a read of contact h2load-1: "
-                         "OK on both)", f"{ratio:.2f}", ">= 0.8", verdict(ratio >= 0.8)))
+    rows += h2load_rows(results, "h2load", "EnqueueContact",
+                        "**h2load ratio acdd / echo** (same body: acdd answers ALREADY_EXISTS "
+                        "after the first; see note)")
+    rows += h2load_rows(results, "h2load_get", "GetContact",
+                        "**h2load GetContact ratio acdd / echo** (a read of contact h2load-1: "
+                        "OK on both)")
 
     s = load(os.path.join(results, "stream_acdd_paced.json"))
     if s:
