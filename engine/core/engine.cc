@@ -540,6 +540,14 @@ class Engine::Impl {
   void Sync();
   void Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token, int aux = 0);
   void Fire(const Timer& t);
+  // False when firing `t` would do nothing, now and at any later time: its contact has
+  // left the queue it was set for (the queue epoch moved on), or its wrap-up ended early.
+  bool TimerLive(const Timer& t) const;
+  // Drops the timers that are no longer live. Max-wait, expansion and fallback timers
+  // outlive the contacts answered before them (a max wait of an hour keeps an hour of
+  // arrivals' timers); Schedule calls this once the heap has doubled since the last
+  // time, so the heap follows the live timers at O(1) amortized cost per timer.
+  void DropStaleTimers();
   void CancelOfferTimer(uint32_t contact);  // its pending offer timeout, if any
   auto TimerMoved() {
     return [this](const Timer& t, size_t i) {
@@ -690,6 +698,8 @@ class Engine::Impl {
   int64_t now_us_ = 0;
   uint64_t sequence_ = 0;
   uint64_t timer_seq_ = 0;
+  static constexpr size_t kMinTimerCompaction = 1024;
+  size_t timers_compact_at_ = kMinTimerCompaction;  // DropStaleTimers at this heap size
   uint64_t arrival_seq_ = 0;
   uint64_t offer_seq_ = 0;
   uint64_t ticket_seq_ = 0;
@@ -859,8 +869,41 @@ void Engine::Impl::Sync() {
 
 void Engine::Impl::Schedule(int64_t due_us, TimerKind kind, uint32_t slot, uint64_t token,
                             int aux) {
+  if (timers_.size() >= timers_compact_at_) DropStaleTimers();
   heap::Push(timers_, Timer{due_us, ++timer_seq_, kind, slot, token, aux}, TimerBefore,
              TimerMoved());
+}
+
+bool Engine::Impl::TimerLive(const Timer& t) const {
+  switch (t.kind) {
+    case TimerKind::kOfferTimeout:
+      return true;  // removed as soon as its offer ends (CancelOfferTimer)
+    case TimerKind::kWrapUpEnd: {
+      const AgentRec& a = agents_[t.slot];
+      return std::any_of(a.work.begin(), a.work.end(), [&](const WorkItem& w) {
+        return w.offer_id == t.token && w.phase == WorkPhase::kWrapUp;
+      });
+    }
+    case TimerKind::kExpansion:
+    case TimerKind::kPreferredFallback:
+    case TimerKind::kMaxWait: {
+      // Fire ignores these unless the contact is still in the queue entry they were set
+      // for; epochs come from one counter, so a reused slot never matches an old one.
+      const ContactRec& c = contacts_[t.slot];
+      return c.in_use && c.queue_epoch == t.token;
+    }
+  }
+  return true;
+}
+
+void Engine::Impl::DropStaleTimers() {
+  size_t kept = 0;
+  for (size_t i = 0; i < timers_.size(); ++i) {
+    if (TimerLive(timers_[i])) timers_[kept++] = timers_[i];
+  }
+  timers_.resize(kept);
+  heap::Make(timers_, TimerBefore, TimerMoved());
+  timers_compact_at_ = std::max(kMinTimerCompaction, 2 * kept);
 }
 
 void Engine::Impl::CancelOfferTimer(uint32_t contact) {

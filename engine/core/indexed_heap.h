@@ -70,6 +70,14 @@ void Erase(std::vector<E>& h, size_t i, Less less, Moved moved) {
   }
 }
 
+// Orders all of h as a heap, as after entries were dropped wholesale; tells `moved` the
+// index of every entry.
+template <typename E, typename Less, typename Moved>
+void Make(std::vector<E>& h, Less less, Moved moved) {
+  for (size_t i = 0; i < h.size(); ++i) moved(h[i], i);
+  for (size_t i = h.size() / 2; i-- > 0;) SiftDown(h, i, less, moved);
+}
+
 // Restores order after the entry at index i changed its key.
 template <typename E, typename Less, typename Moved>
 void Fix(std::vector<E>& h, size_t i, Less less, Moved moved) {

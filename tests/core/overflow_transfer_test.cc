@@ -41,6 +41,28 @@ TEST_CASE("max wait overflows to the target queue, keeping the first arrival") {
   f.engine->CheckInvariants();
 }
 
+TEST_CASE("max wait still fires on time after thousands of stale timers were dropped") {
+  EngineFixture f(TwoQueues());
+  REQUIRE(f.Enqueue("waits", "refills").ok());
+  // Each of these leaves its max-wait timer behind when it hangs up: the heap passes its
+  // compaction size several times while "waits" still has a live timer in it.
+  for (int i = 0; i < 5'000; ++i) {
+    const std::string id = absl::StrCat("gone", i);
+    REQUIRE(f.Enqueue(id, "refills").ok());
+    REQUIRE(f.engine->Cancel(id, "HANGUP").ok());
+  }
+  f.engine->CheckInvariants();
+  f.Tick(absl::Seconds(119));
+  CHECK(f.engine->GetContact("waits")->queue == "refills");
+  CHECK(f.sink.Of(EventType::kContactOverflowed).empty());
+  f.Tick(absl::Seconds(1));
+  CHECK(f.engine->GetContact("waits")->queue == "general");
+  auto overflowed = f.sink.Of(EventType::kContactOverflowed);
+  REQUIRE(overflowed.size() == 1);
+  CHECK(overflowed[0].contact_id == "waits");
+  f.engine->CheckInvariants();
+}
+
 TEST_CASE("max wait without a target ends the contact as OVERFLOWED") {
   EngineFixture f(TwoQueues());
   REQUIRE(f.Enqueue("c1", "general").ok());
