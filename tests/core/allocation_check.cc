@@ -4,6 +4,7 @@
 // wrap-up end -> next offer, plus abandons) to allocate nothing at all.
 // Its own executable, because the counting operator new is process-wide.
 #include <cstdlib>
+#include <memory>
 #include <new>
 
 #include <catch2/catch.hpp>
@@ -44,6 +45,16 @@ class OfferSink final : public EventSink {
   std::vector<std::pair<std::string, std::string>> offers;
 };
 
+// An engine on `clock` reporting to `sink`, keeping 1,000 finished contacts.
+std::unique_ptr<Engine> MakeEngine(EngineConfig config, const FakeClock& clock, OfferSink& sink) {
+  config.limits.max_finished_contacts_retained = 1000;
+  EngineOptions options;
+  options.sink = &sink;
+  auto engine = Engine::Create(std::move(config), clock, options);
+  REQUIRE(engine.ok());
+  return *std::move(engine);
+}
+
 TEST_CASE("decision cycles allocate nothing once warm") {
   EngineConfig config;
   config.skills = {"a", "b"};
@@ -55,14 +66,10 @@ TEST_CASE("decision cycles allocate nothing once warm") {
   q.rona_sets_not_ready = false;  // agents stay in play after a missed offer
   q.expansion = {{absl::Seconds(30), 1, {{"b", 1}}}};
   config.queues = {q};
-  config.limits.max_finished_contacts_retained = 1000;
   FakeClock clock;
   OfferSink sink;
-  EngineOptions options;
-  options.sink = &sink;
-  auto engine_or = Engine::Create(config, clock, options);
-  REQUIRE(engine_or.ok());
-  Engine& engine = **engine_or;
+  std::unique_ptr<Engine> owned = MakeEngine(std::move(config), clock, sink);
+  Engine& engine = *owned;
   const int kAgents = 50;
   std::vector<std::string> agents;
   for (int i = 0; i < kAgents; ++i) {
@@ -120,14 +127,10 @@ TEST_CASE("stale max-wait timers do not pile up: answered contacts allocate noth
   q.requirements = {{"a", 1}};
   q.max_wait = absl::Hours(4);
   config.queues = {q};
-  config.limits.max_finished_contacts_retained = 1000;
   FakeClock clock;
   OfferSink sink;
-  EngineOptions options;
-  options.sink = &sink;
-  auto engine_or = Engine::Create(config, clock, options);
-  REQUIRE(engine_or.ok());
-  Engine& engine = **engine_or;
+  std::unique_ptr<Engine> owned = MakeEngine(std::move(config), clock, sink);
+  Engine& engine = *owned;
   LoginRequest login;
   login.agent_id = "agent";
   login.skills = {{"a", 5}};
