@@ -542,6 +542,7 @@ class Engine::Impl {
   void Fire(const Timer& t);
   // False when firing `t` would do nothing, now and at any later time: its contact has
   // left the queue it was set for (the queue epoch moved on), or its wrap-up ended early.
+  // Fire checks this first; DropStaleTimers drops the timers it is false for.
   bool TimerLive(const Timer& t) const;
   // Drops the timers that are no longer live. Max-wait, expansion and fallback timers
   // outlive the contacts answered before them (a max wait of an hour keeps an hour of
@@ -651,7 +652,8 @@ class Engine::Impl {
   void MakeOffer(uint32_t agent, uint32_t contact);
   void DeclineOffer(uint32_t agent, uint32_t contact, EventType type, absl::string_view reason);
   void WithdrawOffers(uint32_t agent, absl::string_view reason);
-  WorkItem* FindWork(AgentRec& a, uint64_t offer_id);
+  static WorkItem* FindWork(AgentRec& a, uint64_t offer_id);
+  static const WorkItem* FindWork(const AgentRec& a, uint64_t offer_id);
   void RemoveWork(uint32_t agent, uint64_t offer_id);
   void EndConnection(uint32_t agent, uint64_t offer_id);  // connected -> wrap-up (or gone)
   void RecordHandled(const WorkItem& item);
@@ -879,10 +881,8 @@ bool Engine::Impl::TimerLive(const Timer& t) const {
     case TimerKind::kOfferTimeout:
       return true;  // removed as soon as its offer ends (CancelOfferTimer)
     case TimerKind::kWrapUpEnd: {
-      const AgentRec& a = agents_[t.slot];
-      return std::any_of(a.work.begin(), a.work.end(), [&](const WorkItem& w) {
-        return w.offer_id == t.token && w.phase == WorkPhase::kWrapUp;
-      });
+      const WorkItem* item = FindWork(agents_[t.slot], t.token);
+      return item != nullptr && item->phase == WorkPhase::kWrapUp;
     }
     case TimerKind::kExpansion:
     case TimerKind::kPreferredFallback:
@@ -918,6 +918,7 @@ void Engine::Impl::CancelOfferTimer(uint32_t contact) {
 }
 
 void Engine::Impl::Fire(const Timer& t) {
+  if (!TimerLive(t)) return;
   switch (t.kind) {
     case TimerKind::kOfferTimeout: {
       const ContactRec& c = contacts_[t.slot];
@@ -928,7 +929,7 @@ void Engine::Impl::Fire(const Timer& t) {
     case TimerKind::kWrapUpEnd: {
       AgentRec& a = agents_[t.slot];
       WorkItem* item = FindWork(a, t.token);
-      if (item == nullptr || item->phase != WorkPhase::kWrapUp) return;
+      ACD_ASSERT(item != nullptr && item->phase == WorkPhase::kWrapUp);  // TimerLive
       Accrue(a);
       RecordHandled(*item);
       RemoveWork(t.slot, t.token);
@@ -938,7 +939,7 @@ void Engine::Impl::Fire(const Timer& t) {
     }
     case TimerKind::kExpansion: {
       ContactRec& c = contacts_[t.slot];
-      if (!c.in_use || c.queue_epoch != t.token || c.step + 1 != t.aux) return;
+      if (c.step + 1 != t.aux) return;
       if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) return;
       c.step = static_cast<uint8_t>(t.aux);
       Event& e = ContactEvent(EventType::kContactExpanded, c);
@@ -949,7 +950,7 @@ void Engine::Impl::Fire(const Timer& t) {
     }
     case TimerKind::kPreferredFallback: {
       ContactRec& c = contacts_[t.slot];
-      if (!c.in_use || c.queue_epoch != t.token || !c.preferred_active) return;
+      if (!c.preferred_active) return;
       if (c.state != ContactState::kWaiting && c.state != ContactState::kOffered) return;
       c.preferred_active = false;
       Event& e = ContactEvent(EventType::kContactExpanded, c);
@@ -960,7 +961,6 @@ void Engine::Impl::Fire(const Timer& t) {
     }
     case TimerKind::kMaxWait: {
       ContactRec& c = contacts_[t.slot];
-      if (!c.in_use || c.queue_epoch != t.token) return;
       if (c.state == ContactState::kOffered) {
         c.overflow_due = true;  // overflows if the offer comes back
       } else if (c.state == ContactState::kWaiting) {
@@ -2106,7 +2106,11 @@ void Engine::Impl::WithdrawOffers(uint32_t agent, absl::string_view reason) {
 }
 
 WorkItem* Engine::Impl::FindWork(AgentRec& a, uint64_t offer_id) {
-  for (WorkItem& w : a.work) {
+  return const_cast<WorkItem*>(FindWork(static_cast<const AgentRec&>(a), offer_id));
+}
+
+const WorkItem* Engine::Impl::FindWork(const AgentRec& a, uint64_t offer_id) {
+  for (const WorkItem& w : a.work) {
     if (w.offer_id == offer_id) return &w;
   }
   return nullptr;
