@@ -18,6 +18,12 @@
 //              subscribers together and how many were cut off (RESOURCE_EXHAUSTED). The
 //              engine makes two events per pair (CONTACT_QUEUED, CONTACT_ABANDONED), so
 //              with --rate R each subscriber must take 2R events per second.
+//   tcp-floor  the host's floor under the unloaded round trip, with no gRPC and no server:
+//              a loopback TCP ping-pong between this process and a child it forks, one
+//              --message-bytes message each way at a time (blocking reads and writes,
+//              TCP_NODELAY), for --duration-s after --warmup-s. Every gRPC round trip pays
+//              at least this: a send, a wake-up of the sleeping peer in another process, and
+//              the same back. --target is not used.
 //   h2load-body  writes a gRPC-framed request (flag byte 0, 4-byte big-endian length,
 //              message) to --body for h2load, and exits: an EnqueueContactRequest, or with
 //              --h2load-call get-contact a GetContactRequest, both for contact "h2load-1".
@@ -32,6 +38,7 @@
 // Exit status: 0 if every RPC succeeded (or --allow-errors), 1 otherwise, 2 on bad flags or
 // when the target cannot be reached.
 #include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,6 +57,11 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/read.hpp"
+#include "boost/asio/write.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "acd/v1/gateway.grpc.pb.h"
@@ -83,6 +95,7 @@ struct Options {
   int rpc_deadline_ms = 10'000;
   std::string roundtrip_client = "blocking";
   bool allow_errors = false;
+  int message_bytes = 128;
 };
 
 // A channel of its own: a local subchannel pool plus a distinct argument value keep gRPC
@@ -96,6 +109,13 @@ std::shared_ptr<grpc::Channel> OwnChannel(const std::string& target, int index) 
 
 bool Connect(grpc::Channel& channel, std::chrono::seconds timeout) {
   return channel.WaitForConnected(std::chrono::system_clock::now() + timeout);
+}
+
+json Percentiles(const LatencyHistogram& h) {
+  return json{{"count", h.count()},
+              {"p50_us", h.Quantile(0.50) / 1e3},
+              {"p99_us", h.Quantile(0.99) / 1e3},
+              {"p999_us", h.Quantile(0.999) / 1e3}};
 }
 
 // Results shared by every slot of a run: latency histograms, counts, error codes.
@@ -113,12 +133,6 @@ class Tally {
 
   json ToJson(double window_s) const {
     std::lock_guard<std::mutex> lock(mu_);
-    auto percentiles = [](const LatencyHistogram& h) {
-      return json{{"count", h.count()},
-                  {"p50_us", h.Quantile(0.50) / 1e3},
-                  {"p99_us", h.Quantile(0.99) / 1e3},
-                  {"p999_us", h.Quantile(0.999) / 1e3}};
-    };
     json errors = json::object();
     uint64_t error_total = 0;
     for (const auto& [code, count] : errors_) {
@@ -130,9 +144,9 @@ class Tally {
                 {"rpcs_ok", ok_in_window_},
                 {"rpcs_per_s", window_s > 0 ? in_window_ / window_s : 0.0},
                 {"pairs_per_s", window_s > 0 ? in_window_ / window_s / 2 : 0.0},
-                {"latency_all", percentiles(all_)},
-                {"latency_enqueue", percentiles(enqueue_)},
-                {"latency_cancel", percentiles(cancel_)},
+                {"latency_all", Percentiles(all_)},
+                {"latency_enqueue", Percentiles(enqueue_)},
+                {"latency_cancel", Percentiles(cancel_)},
                 {"errors_total", error_total},
                 {"errors", errors}};
   }
@@ -421,6 +435,61 @@ json RunBlockingRoundTrip(const Options& o, LoadConnections& conns, bool* ok) {
   return result;
 }
 
+// tcp-floor mode (see the top of the file). The child echoes each message back until the
+// parent closes the connection; it touches no gRPC state and leaves with _exit.
+json RunTcpFloor(const Options& o, bool* ok) {
+  namespace asio = boost::asio;
+  using asio::ip::tcp;
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  const tcp::endpoint endpoint = acceptor.local_endpoint();
+  const size_t bytes = static_cast<size_t>(o.message_bytes);
+  const pid_t child = fork();
+  if (child < 0) return json{{"error", "fork failed"}};
+  if (child == 0) {
+    boost::system::error_code ec;
+    tcp::socket peer = acceptor.accept(ec);
+    if (!ec) peer.set_option(tcp::no_delay(true), ec);
+    std::string buffer(bytes, '\0');
+    while (!ec && asio::read(peer, asio::buffer(buffer), ec) == bytes) {
+      asio::write(peer, asio::buffer(buffer), ec);
+    }
+    _exit(0);
+  }
+  acceptor.close();
+  tcp::socket socket(io);
+  boost::system::error_code ec;
+  socket.connect(endpoint, ec);
+  if (!ec) socket.set_option(tcp::no_delay(true), ec);
+  LatencyHistogram histogram;
+  std::string message(bytes, 'x');
+  std::string reply(bytes, '\0');
+  const Clock::time_point t0 = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(o.warmup_s));
+  const Clock::time_point end = t0 + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(o.duration_s));
+  uint64_t round_trips = 0;
+  while (!ec) {
+    const Clock::time_point start = Clock::now();
+    if (start >= end) break;
+    asio::write(socket, asio::buffer(message), ec);
+    if (!ec) asio::read(socket, asio::buffer(reply), ec);
+    if (ec || start < t0) continue;
+    histogram.Record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count()));
+    ++round_trips;
+  }
+  socket.close();
+  int status = 0;
+  waitpid(child, &status, 0);
+  *ok = !ec && round_trips > 0;
+  if (ec) return json{{"error", ec.message()}};
+  return json{{"window_s", o.duration_s},
+              {"round_trips", round_trips},
+              {"message_bytes", o.message_bytes},
+              {"latency_all", Percentiles(histogram)}};
+}
+
 json RunLoad(const Options& o, LoadConnections& conns, int in_flight,
              const std::function<void()>& window_started,
              const std::function<void()>& window_ended, bool* ok) {
@@ -643,9 +712,9 @@ int main(int argc, char** argv) {
                "WatchEvents fan-out against acdd or echo_server; prints JSON"};
   app.add_option("--target", o.target, "HOST:PORT of the server (loopback)")
       ->capture_default_str();
-  app.add_option("--mode", o.mode, "load, roundtrip, stream or h2load-body")
+  app.add_option("--mode", o.mode, "load, roundtrip, stream, tcp-floor or h2load-body")
       ->capture_default_str()
-      ->check(CLI::IsMember({"load", "roundtrip", "stream", "h2load-body"}));
+      ->check(CLI::IsMember({"load", "roundtrip", "stream", "tcp-floor", "h2load-body"}));
   app.add_option("--channels", o.channels, "HTTP/2 connections for the unary load")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000));
@@ -684,6 +753,9 @@ int main(int argc, char** argv) {
                  "'callback'")
       ->capture_default_str()
       ->check(CLI::IsMember({"blocking", "callback"}));
+  app.add_option("--message-bytes", o.message_bytes, "tcp-floor mode: bytes each way")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   CLI11_PARSE(app, argc, argv);
 
   if (o.mode == "h2load-body") {
@@ -698,6 +770,8 @@ int main(int argc, char** argv) {
   nlohmann::json result;
   if (o.mode == "stream") {
     result = acd::bench::RunStream(o, &ok);
+  } else if (o.mode == "tcp-floor") {
+    result = acd::bench::RunTcpFloor(o, &ok);
   } else if (o.mode == "roundtrip") {
     acd::bench::LoadConnections conns;
     if (!acd::bench::ConnectLoad(o, 1, conns)) return 2;

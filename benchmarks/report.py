@@ -280,6 +280,13 @@ def main():
             rows.append((f"WatchEvents ({name}): subscribers ended otherwise",
                          json.dumps(s["subscriber_end_codes"]), "0", "**missed**"))
 
+    floor = load(os.path.join(results, "roundtrip_floor.json"))
+    if floor:
+        lat = floor["latency_all"]
+        rows.append((f"unloaded round trip floor: loopback TCP ping-pong between two processes, "
+                     f"no gRPC ({floor['message_bytes']} bytes each way): p50 / p99 / p99.9",
+                     f"{fmt(lat['p50_us'])} / {fmt(lat['p99_us'])} / {fmt(lat['p999_us'])} us",
+                     "", ""))
     for n in ("acdd", "echo"):
         r = load(os.path.join(results, f"roundtrip_{n}.json"))
         if r:
@@ -289,6 +296,11 @@ def main():
                          f"{fmt(lat['p99_us'])} us", *target))
             rows.append((f"unloaded round trip -> {n}: p50 / p99.9",
                          f"{fmt(lat['p50_us'])} / {fmt(lat['p999_us'])} us", "", ""))
+            if floor:
+                base = floor["latency_all"]
+                rows.append((f"unloaded round trip -> {n} over the TCP floor: p50 / p99 ratio",
+                             f"{lat['p50_us'] / base['p50_us']:.1f} / "
+                             f"{lat['p99_us'] / base['p99_us']:.1f}", "", ""))
 
     lines.append("| figure | measured | target | verdict |")
     lines.append("|---|---|---|---|")
@@ -325,7 +337,11 @@ def main():
                  "events as fast as the subscribers read, with no engine and no unary load.")
     lines.append("- Unloaded round trip: one connection, one RPC at a time, for 5 s, from "
                  "blocking calls (gRPC's sync API: the calling thread polls the connection "
-                 "itself, so no hand-off between the client's own threads is in the time).")
+                 "itself, so no hand-off between the client's own threads is in the time). "
+                 "Just before, `load_client --mode tcp-floor` measures the host's floor under "
+                 "any such round trip: a loopback TCP ping-pong of 128 bytes each way between "
+                 "it and a child process it forks (blocking reads and writes, TCP_NODELAY), no "
+                 "gRPC; the ratios over it say how much gRPC and the server add.")
     lines.append("")
     lines.append(NOTES_MARK)
     lines.append(notes.lstrip("\n") if notes else "")

@@ -191,6 +191,10 @@ stream echo_ceiling "$echo_target" separate --in-flight 0
 stream echo_ceiling_shared "$echo_target" shared --in-flight 0
 
 # ---- unloaded round trip ----
+# First the host's own floor: a loopback TCP ping-pong between two processes, no gRPC.
+log "unloaded round trip: loopback TCP floor"
+"$bin_load" --mode tcp-floor --label floor --duration-s 5 --warmup-s 1 \
+  --out "$results/roundtrip_floor.json" >/dev/null
 for name in echo acdd; do
   t=${name}_target
   log "unloaded round trip: $name"
