@@ -38,6 +38,7 @@
 // Exit status: 0 if every RPC succeeded (or --allow-errors), 1 otherwise, 2 on bad flags or
 // when the target cannot be reached.
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -387,7 +388,17 @@ bool ConnectLoad(const Options& o, int channels, LoadConnections& out) {
 // Runs the unary load (none if in_flight is 0: the window still runs, for the stream
 // mode); `window_started` / `window_ended` are called by the main thread at the edges of
 // the measured window (the stream mode samples its subscribers there).
-// Roundtrip mode with blocking calls: one pair at a time from this thread.
+// CPU time (user + system) of this whole process so far, gRPC's threads included.
+double ProcessCpuSeconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Roundtrip mode with blocking calls: one pair at a time from this thread. Also reports
+// the client's CPU per RPC in the window (unloaded, each RPC pays its own system calls
+// and wake-ups, which batching hides under load).
 json RunBlockingRoundTrip(const Options& o, LoadConnections& conns, bool* ok) {
   v1::Gateway::Stub& stub = *conns.stubs.front();
   Tally tally;
@@ -416,6 +427,7 @@ json RunBlockingRoundTrip(const Options& o, LoadConnections& conns, bool* ok) {
   const Clock::time_point end = t0 + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(o.duration_s));
   Clock::time_point t1 = t0;
+  double cpu_at_t0 = -1;
   for (uint64_t n = 0;; ++n) {
     const Clock::time_point now = Clock::now();
     if (now >= end || (o.pairs > 0 && static_cast<int64_t>(n) >= o.pairs)) {
@@ -423,6 +435,7 @@ json RunBlockingRoundTrip(const Options& o, LoadConnections& conns, bool* ok) {
       break;
     }
     const bool in_window = now >= t0;
+    if (in_window && cpu_at_t0 < 0) cpu_at_t0 = ProcessCpuSeconds();
     enqueue.set_contact_id(absl::StrCat(prefix, n));
     cancel.set_contact_id(enqueue.contact_id());
     if (call(true, in_window)) call(false, in_window);
@@ -431,6 +444,10 @@ json RunBlockingRoundTrip(const Options& o, LoadConnections& conns, bool* ok) {
   result["channels"] = 1;
   result["in_flight"] = 1;
   result["client"] = "blocking";
+  const uint64_t rpcs = result["rpcs"].get<uint64_t>();
+  if (cpu_at_t0 >= 0 && rpcs > 0) {
+    result["client_cpu_us_per_rpc"] = 1e6 * (ProcessCpuSeconds() - cpu_at_t0) / rpcs;
+  }
   *ok = tally.ok_in_window() > 0 && (o.allow_errors || tally.error_total() == 0);
   return result;
 }

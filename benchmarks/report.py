@@ -296,11 +296,26 @@ def main():
                          f"{fmt(lat['p99_us'])} us", *target))
             rows.append((f"unloaded round trip -> {n}: p50 / p99.9",
                          f"{fmt(lat['p50_us'])} / {fmt(lat['p999_us'])} us", "", ""))
+            cpu = load(os.path.join(results, f"cpu_roundtrip_{n}.json"))
+            if cpu and r.get("rpcs_per_s") and "client_cpu_us_per_rpc" in r:
+                server_us = 1e6 * cpu["cpu_s"] / (r["rpcs_per_s"] * cpu["client_s"])
+                rows.append((f"unloaded round trip -> {n}: CPU per RPC, server / client "
+                             f"(gRPC's threads included)",
+                             f"{fmt(server_us)} / {fmt(r['client_cpu_us_per_rpc'])} us", "", ""))
             if floor:
                 base = floor["latency_all"]
                 rows.append((f"unloaded round trip -> {n} over the TCP floor: p50 / p99 ratio",
                              f"{lat['p50_us'] / base['p50_us']:.1f} / "
                              f"{lat['p99_us'] / base['p99_us']:.1f}", "", ""))
+
+    for n, what in (("floor", "loopback TCP floor"), ("echo", "echo"), ("acdd", "acdd")):
+        r = load(os.path.join(results, f"roundtrip_{n}_onecpu.json"))
+        if r:
+            lat = r["latency_all"]
+            rows.append((f"unloaded round trip -> {what}, client and server held to one CPU "
+                         f"(no wake-up crosses CPUs; a diagnostic): p50 / p99 / p99.9",
+                         f"{fmt(lat['p50_us'])} / {fmt(lat['p99_us'])} / {fmt(lat['p999_us'])} us",
+                         "", ""))
 
     lines.append("| figure | measured | target | verdict |")
     lines.append("|---|---|---|---|")

@@ -195,12 +195,37 @@ stream echo_ceiling_shared "$echo_target" shared --in-flight 0
 log "unloaded round trip: loopback TCP floor"
 "$bin_load" --mode tcp-floor --label floor --duration-s 5 --warmup-s 1 \
   --out "$results/roundtrip_floor.json" >/dev/null
+# The server's CPU over the whole client run (warm-up included) gives its CPU per RPC.
 for name in echo acdd; do
   t=${name}_target
+  p=${name}_pid
   log "unloaded round trip: $name"
+  before=$(cpu_ticks "${!p}")
   "$bin_load" --target "${!t}" --label "$name" --mode roundtrip --duration-s 5 --warmup-s 1 \
     --out "$results/roundtrip_$name.json" >/dev/null
+  after=$(cpu_ticks "${!p}")
+  python3 -c "import json, os; print(json.dumps({'cpu_s': ($after - $before) / os.sysconf('SC_CLK_TCK'), 'client_s': 6}))" \
+    >"$results/cpu_roundtrip_$name.json"
 done
+
+# The same three with the servers and the client held to one CPU, so no wake-up crosses
+# CPUs (each one that does costs an interrupt between virtual CPUs on a VM): a diagnostic
+# of where the round trip goes, not the target's figure.
+if command -v taskset >/dev/null; then
+  all_cpus=0-$(($(nproc) - 1))
+  log "unloaded round trip on one CPU: floor"
+  taskset -c 0 "$bin_load" --mode tcp-floor --label floor_onecpu --duration-s 5 --warmup-s 1 \
+    --out "$results/roundtrip_floor_onecpu.json" >/dev/null
+  for name in echo acdd; do
+    t=${name}_target
+    p=${name}_pid
+    log "unloaded round trip on one CPU: $name"
+    taskset -a -p -c 0 "${!p}" >/dev/null
+    taskset -c 0 "$bin_load" --target "${!t}" --label "${name}_onecpu" --mode roundtrip \
+      --duration-s 5 --warmup-s 1 --out "$results/roundtrip_${name}_onecpu.json" >/dev/null
+    taskset -a -p -c "$all_cpus" "${!p}" >/dev/null
+  done
+fi
 
 # ---- perf (PERF=1): where acdd's time goes in the fan-out and in the round trip ----
 # A separate acdd whose subscribers may fall a million events behind, so they are not cut
