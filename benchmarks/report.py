@@ -36,6 +36,12 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+def percentiles_us(d):
+    """'p50 / p99 / p99.9 us' of a dict with p50_us, p99_us and p999_us."""
+    return (f"{fmt(d.get('p50_us'))} / {fmt(d.get('p99_us'))} / "
+            f"{fmt(d.get('p999_us'))} us")
+
+
 def core_rows(core):
     rows = []
     if not core:
@@ -127,8 +133,7 @@ def h2load_rows(results, prefix, method, ratio_label):
         rows.append((f"h2load -> {n}: {method} req/s (4 conns x 32 streams)",
                      fmt(f.get("req_per_s")), "", ""))
         rows.append((f"h2load -> {n}: {method} latency p50 / p99 / p99.9",
-                     f"{fmt(f.get('p50_us'))} / {fmt(f.get('p99_us'))} / "
-                     f"{fmt(f.get('p999_us'))} us", "", ""))
+                     percentiles_us(f), "", ""))
     if h["echo"].get("req_per_s"):
         ratio = h["acdd"].get("req_per_s", 0) / h["echo"]["req_per_s"]
         rows.append((ratio_label, f"{ratio:.2f}", ">= 0.8", verdict(ratio >= 0.8)))
@@ -200,7 +205,7 @@ def main():
             rows.append((f"load_client -> {label}: RPCs/s (Enqueue+Cancel, {cfg}), per round",
                          " / ".join(fmt(x) for x in rps), "", ""))
             rows.append((f"load_client -> {label}: latency p50 / p99 / p99.9 (last round)",
-                         f"{fmt(lat['p50_us'])} / {fmt(lat['p99_us'])} / {fmt(lat['p999_us'])} us",
+                         percentiles_us(lat),
                          "", ""))
             rows.append((f"load_client -> {label}: failed RPCs", fmt(errs), "0",
                          verdict(errs == 0)))
@@ -280,13 +285,14 @@ def main():
             rows.append((f"WatchEvents ({name}): subscribers ended otherwise",
                          json.dumps(s["subscriber_end_codes"]), "0", "**missed**"))
 
-    floor = load(os.path.join(results, "roundtrip_floor.json"))
-    if floor:
-        lat = floor["latency_all"]
-        rows.append((f"unloaded round trip floor: loopback TCP ping-pong between two processes, "
-                     f"no gRPC ({floor['message_bytes']} bytes each way): p50 / p99 / p99.9",
-                     f"{fmt(lat['p50_us'])} / {fmt(lat['p99_us'])} / {fmt(lat['p999_us'])} us",
-                     "", ""))
+    def latency_row(label, name):  # a row of p50 / p99 / p99.9 from roundtrip_NAME.json
+        r = load(os.path.join(results, f"roundtrip_{name}.json"))
+        if r:
+            rows.append((f"{label}: p50 / p99 / p99.9", percentiles_us(r["latency_all"]), "", ""))
+        return r
+
+    floor = latency_row("unloaded round trip floor: loopback TCP ping-pong between two "
+                        "processes, no gRPC", "floor")
     for n in ("acdd", "echo"):
         r = load(os.path.join(results, f"roundtrip_{n}.json"))
         if r:
@@ -309,13 +315,8 @@ def main():
                              f"{lat['p99_us'] / base['p99_us']:.1f}", "", ""))
 
     for n, what in (("floor", "loopback TCP floor"), ("echo", "echo"), ("acdd", "acdd")):
-        r = load(os.path.join(results, f"roundtrip_{n}_onecpu.json"))
-        if r:
-            lat = r["latency_all"]
-            rows.append((f"unloaded round trip -> {what}, client and server held to one CPU "
-                         f"(no wake-up crosses CPUs; a diagnostic): p50 / p99 / p99.9",
-                         f"{fmt(lat['p50_us'])} / {fmt(lat['p99_us'])} / {fmt(lat['p999_us'])} us",
-                         "", ""))
+        latency_row(f"unloaded round trip -> {what}, client and server held to one CPU (no "
+                    f"wake-up crosses CPUs; a diagnostic)", f"{n}_onecpu")
 
     lines.append("| figure | measured | target | verdict |")
     lines.append("|---|---|---|---|")
