@@ -10,6 +10,11 @@
 // on the gRPC thread, as fast as the client reads. So "events/s delivered" against it is
 // what this gRPC build can push to 100 subscribers on this machine with no engine at all.
 //
+// With --reject-duplicate-enqueues it remembers every contact id it was asked to enqueue
+// and answers a repeated one ALREADY_EXISTS, as acdd does: the ceiling for h2load's
+// EnqueueContact run, whose one body repeats a single id, so that both servers take
+// gRPC's error path (the ids are kept for the server's life: a diagnostic, not for load).
+//
 // Prints "listening on HOST:PORT" once it accepts calls (port 0 picks a free one, like
 // acdd); SIGINT/SIGTERM stop it (exit 0). Every other method is UNIMPLEMENTED.
 #include <grpcpp/grpcpp.h>
@@ -23,6 +28,10 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
 #include "engine/server/grpc_process.h"
@@ -30,12 +39,23 @@
 namespace acd::bench {
 namespace {
 
-// Answers EnqueueContact, CancelContact and GetContact from the request alone.
+// Answers EnqueueContact, CancelContact and GetContact from the request alone (and, when
+// told to reject duplicate enqueues, the set of ids seen).
 class EchoGateway final : public v1::Gateway::CallbackService {
  public:
+  explicit EchoGateway(bool reject_duplicate_enqueues)
+      : reject_duplicate_enqueues_(reject_duplicate_enqueues) {}
+
   grpc::ServerUnaryReactor* EnqueueContact(grpc::CallbackServerContext* context,
                                            const v1::EnqueueContactRequest* request,
                                            v1::ContactStatus* response) override {
+    if (reject_duplicate_enqueues_ && !FirstEnqueue(request->contact_id())) {
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                                   absl::StrCat("contact '", request->contact_id(),
+                                                "' already exists")));
+      return reactor;
+    }
     response->set_contact_id(request->contact_id());
     response->set_queue(request->queue());
     response->set_state(v1::WAITING);
@@ -70,6 +90,16 @@ class EchoGateway final : public v1::Gateway::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+
+ private:
+  bool FirstEnqueue(const std::string& contact_id) {
+    absl::MutexLock lock(&mu_);
+    return seen_.insert(contact_id).second;
+  }
+
+  const bool reject_duplicate_enqueues_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);
 };
 
 // One WatchEvents stream: writes events back to back until the client goes away. Deletes
@@ -139,6 +169,9 @@ int main(int argc, char** argv) {
                  "HTTP/2 streams per connection (acdd's default is 100)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  bool reject_duplicate_enqueues = false;
+  app.add_flag("--reject-duplicate-enqueues", reject_duplicate_enqueues,
+               "answer ALREADY_EXISTS to an EnqueueContact of an id seen before, as acdd does");
   CLI11_PARSE(app, argc, argv);
 
   // SIGINT/SIGTERM are taken by sigwait() below; block them before gRPC starts threads.
@@ -148,7 +181,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  acd::bench::EchoGateway gateway;
+  acd::bench::EchoGateway gateway(reject_duplicate_enqueues);
   acd::bench::EchoSupervisor supervisor;
   grpc::ServerBuilder builder;
   int port = 0;

@@ -237,6 +237,17 @@ def main():
     rows += h2load_rows(results, "h2load", "EnqueueContact",
                         "**h2load ratio acdd / echo** (same body: acdd answers ALREADY_EXISTS "
                         "after the first; see note)")
+    # The same EnqueueContact run against an echo server that also answers ALREADY_EXISTS
+    # to the repeated id: both take gRPC's error path, so this ratio is what acdd adds.
+    dup = h2load_figures(results, "echo_dup") or {}
+    acdd_enqueue = h2load_figures(results, "acdd") or {}
+    if dup.get("req_per_s") and acdd_enqueue.get("req_per_s"):
+        rows.append(("h2load -> echo answering ALREADY_EXISTS after the first, as acdd does "
+                     "(--reject-duplicate-enqueues): EnqueueContact req/s",
+                     fmt(dup["req_per_s"]), "", ""))
+        rows.append(("h2load EnqueueContact ratio acdd / that echo (both answer the same "
+                     "statuses; a diagnostic of the row above it)",
+                     f"{acdd_enqueue['req_per_s'] / dup['req_per_s']:.2f}", "", ""))
     rows += h2load_rows(results, "h2load_get", "GetContact",
                         "**h2load GetContact ratio acdd / echo** (a read of contact h2load-1: "
                         "OK on both)")

@@ -102,6 +102,10 @@ echo_pid=$server_pid
 start_server acdd "$bin_acdd" --log-level warn
 acdd_target=$target
 acdd_pid=$server_pid
+# For h2load's EnqueueContact run only: an echo server that answers ALREADY_EXISTS to a
+# repeated id, as acdd does (see below).
+start_server echo_dup "$bin_echo" --reject-duplicate-enqueues
+echo_dup_target=$target
 log "echo on $echo_target, acdd on $acdd_target (pid $acdd_pid)"
 
 cpu_ticks() {  # user + system CPU of a process, in clock ticks
@@ -138,10 +142,13 @@ done
 if command -v h2load >/dev/null; then
   # Two calls, each with one body for every request (h2load cannot vary it): EnqueueContact
   # of contact h2load-1 (acdd: only the first succeeds, then ALREADY_EXISTS, gRPC's error
-  # path) and GetContact of that same contact (OK every time, on both servers).
-  h2load_run() {  # h2load_run FILE_PREFIX METHOD BODY
+  # path) and GetContact of that same contact (OK every time, on both servers). The
+  # enqueue run also goes to echo_dup, which answers as acdd does: the ratio over it is
+  # what acdd adds when both take gRPC's error path.
+  h2load_run() {  # h2load_run FILE_PREFIX METHOD BODY SERVER...
     local prefix=$1 method=$2 body=$3 name t
-    for name in echo acdd; do
+    shift 3
+    for name in "$@"; do
       t=${name}_target
       log "h2load: $method, $name"
       # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
@@ -153,12 +160,12 @@ if command -v h2load >/dev/null; then
   }
   body=$results/enqueue_body.bin
   "$bin_load" --mode h2load-body --body "$body"
-  h2load_run h2load EnqueueContact "$body"
+  h2load_run h2load EnqueueContact "$body" echo acdd echo_dup
   "$bin_load" --mode h2load-body --h2load-call get-contact --body "$body"
   # h2load sees only HTTP statuses: check that acdd really has the contact to read.
   "$build/engine/server/acdctl" --target "$acdd_target" contact get h2load-1 >/dev/null ||
     log "h2load: acdd has no contact h2load-1, so its GetContact answers are NOT_FOUND"
-  h2load_run h2load_get GetContact "$body"
+  h2load_run h2load_get GetContact "$body" echo acdd
   rm -f "$body"
 else
   log "h2load not found (Debian package nghttp2-client): skipped"

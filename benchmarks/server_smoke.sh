@@ -4,16 +4,20 @@
 # hundred Enqueue+Cancel pairs through load_client, then a short blocking round trip,
 # then (when h2load is installed) 200 requests of each h2load body run.sh sends
 # (EnqueueContact, then GetContact of the contact it created), stops the server. Fails if
-# any RPC fails (h2load: any request without an HTTP 200).
+# any RPC fails (h2load: any request without an HTTP 200). With ACDCTL set (the acdctl
+# binary), it also enqueues one id twice and fails unless the second answer is
+# ALREADY_EXISTS: acdd always, echo_server when SERVER_ARGS=--reject-duplicate-enqueues.
 #
-#   server_smoke.sh SERVER_BINARY LOAD_CLIENT_BINARY [LOAD_CLIENT_ARGS...]
+#   [SERVER_ARGS=...] [ACDCTL=...] server_smoke.sh SERVER_BINARY LOAD_CLIENT_BINARY \
+#       [LOAD_CLIENT_ARGS...]
 set -euo pipefail
 server=$1
 client=$2
 shift 2
 
 out=$(mktemp)
-"$server" --listen 127.0.0.1:0 >"$out" 2>/dev/null &
+# shellcheck disable=SC2086  # SERVER_ARGS is a list of flags
+"$server" --listen 127.0.0.1:0 ${SERVER_ARGS:-} >"$out" 2>/dev/null &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
 target=""
@@ -26,6 +30,15 @@ done
 "$client" --target "$target" --mode load --channels 2 --in-flight 64 --pairs 300 \
   --warmup-s 0 --duration-s 8 "$@"
 "$client" --target "$target" --mode roundtrip --pairs 50 --warmup-s 0 --duration-s 8 "$@"
+if [[ -n "${ACDCTL:-}" ]]; then
+  "$ACDCTL" --target "$target" enqueue smoke-duplicate >/dev/null
+  if answer=$("$ACDCTL" --target "$target" enqueue smoke-duplicate 2>&1); then
+    echo "server_smoke: a repeated enqueue was accepted" >&2
+    exit 1
+  fi
+  [[ "$answer" == *ALREADY_EXISTS* ]] || { echo "server_smoke: $answer" >&2; exit 1; }
+  echo "repeated enqueue: $answer"
+fi
 if command -v h2load >/dev/null; then
   body=$(mktemp)
   trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out" "$body"' EXIT
