@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # run.sh: every figure of issue 7 with one command. Builds Release in build/release, runs
-# the core benchmark and the acd-sim quick form, starts acdd and benchmarks/echo_server on loopback (port 0), runs
-# load_client against both in the same run (alternating, so noise hits both alike), h2load
-# against both, the WatchEvents fan-out test and the unloaded round trip, then writes
+# the core benchmark and the acd-sim quick form, starts acdd and benchmarks/echo_server on
+# loopback (port 0), runs load_client against both in the same run (alternating, so noise
+# hits both alike), h2load against both (and the enqueue run against an echo server that
+# rejects repeated ids as acdd does), the WatchEvents fan-out test and the unloaded round
+# trip (beside the host's loopback TCP floor, and again held to one CPU), then writes
 # benchmarks/results/*.json and benchmarks/RESULTS.md (benchmarks/report.py).
 #
 #   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
