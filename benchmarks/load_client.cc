@@ -38,6 +38,7 @@
 // Exit status: 0 if every RPC succeeded (or --allow-errors), 1 otherwise, 2 on bad flags or
 // when the target cannot be reached.
 #include <grpcpp/grpcpp.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -458,13 +459,18 @@ json RunTcpFloor(const Options& o, bool* ok) {
   namespace asio = boost::asio;
   using asio::ip::tcp;
   asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-  const tcp::endpoint endpoint = acceptor.local_endpoint();
+  boost::system::error_code ec;
+  tcp::acceptor acceptor(io);
+  const tcp::endpoint loopback(asio::ip::address_v4::loopback(), 0);
+  acceptor.open(loopback.protocol(), ec);
+  if (!ec) acceptor.bind(loopback, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  const tcp::endpoint endpoint = ec ? loopback : acceptor.local_endpoint(ec);
+  if (ec) return json{{"error", ec.message()}};
   const size_t bytes = static_cast<size_t>(o.message_bytes);
   const pid_t child = fork();
   if (child < 0) return json{{"error", "fork failed"}};
   if (child == 0) {
-    boost::system::error_code ec;
     tcp::socket peer = acceptor.accept(ec);
     if (!ec) peer.set_option(tcp::no_delay(true), ec);
     std::string buffer(bytes, '\0');
@@ -475,7 +481,6 @@ json RunTcpFloor(const Options& o, bool* ok) {
   }
   acceptor.close();
   tcp::socket socket(io);
-  boost::system::error_code ec;
   socket.connect(endpoint, ec);
   if (!ec) socket.set_option(tcp::no_delay(true), ec);
   LatencyHistogram histogram;
@@ -496,7 +501,9 @@ json RunTcpFloor(const Options& o, bool* ok) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count()));
     ++round_trips;
   }
-  socket.close();
+  socket.close();  // the child reads end of file and leaves
+  // After a failure the child may still wait in accept() or read(): stop it.
+  if (ec) kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
   *ok = !ec && round_trips > 0;
