@@ -8,7 +8,7 @@
 # benchmarks/results/*.json and benchmarks/RESULTS.md (benchmarks/report.py).
 #
 #   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
-#   JOBS=2 DURATION_S=8 ROUNDS=3 benchmarks/run.sh
+#   JOBS=2 DURATION_S=8 ROUNDS=3 H2LOAD_ROUNDS=3 benchmarks/run.sh
 #   PERF=1 benchmarks/run.sh          # also perf profiles of acdd (results/perf_*.txt)
 #
 # Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
@@ -25,6 +25,7 @@ results=$root/benchmarks/results
 jobs=${JOBS:-2}
 duration_s=${DURATION_S:-8}
 rounds=${ROUNDS:-3}
+h2load_rounds=${H2LOAD_ROUNDS:-3}
 in_flight=${IN_FLIGHT:-128}
 channels=${CHANNELS:-4}
 mkdir -p "$results"
@@ -147,17 +148,21 @@ if command -v h2load >/dev/null; then
   # path) and GetContact of that same contact (OK every time, on both servers). The
   # enqueue run also goes to echo_dup, which answers as acdd does: the ratio over it is
   # what acdd adds when both take gRPC's error path.
+  # Each call runs in rounds, the servers alternating within a round (as the unary load
+  # does), so the report's ratio is a median of ratios measured in the same minutes.
   h2load_run() {  # h2load_run FILE_PREFIX METHOD BODY SERVER...
-    local prefix=$1 method=$2 body=$3 name t
+    local prefix=$1 method=$2 body=$3 name t r
     shift 3
-    for name in "$@"; do
-      t=${name}_target
-      log "h2load: $method, $name"
-      # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
-      h2load -c 4 -m 32 -t 1 -D "$duration_s" --warm-up-time=1 -d "$body" \
-        -H 'content-type: application/grpc' -H 'te: trailers' \
-        --log-file="$results/${prefix}_$name.log" \
-        "http://${!t}/acd.v1.Gateway/$method" >"$results/${prefix}_$name.txt" 2>&1 || true
+    for r in $(seq "$h2load_rounds"); do
+      for name in "$@"; do
+        t=${name}_target
+        log "h2load round $r: $method, $name"
+        # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
+        h2load -c 4 -m 32 -t 1 -D "$duration_s" --warm-up-time=1 -d "$body" \
+          -H 'content-type: application/grpc' -H 'te: trailers' \
+          --log-file="$results/${prefix}_${name}_$r.log" \
+          "http://${!t}/acd.v1.Gateway/$method" >"$results/${prefix}_${name}_$r.txt" 2>&1 || true
+      done
     done
   }
   body=$results/enqueue_body.bin
@@ -279,6 +284,6 @@ pids=()
 machine >"$results/machine_end.json"
 
 # ---- report ----
-export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate STREAM_RATE_LOW=$stream_rate_low"
+export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds H2LOAD_ROUNDS=$h2load_rounds IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate STREAM_RATE_LOW=$stream_rate_low"
 python3 "$root/benchmarks/report.py" "$results" "$root/benchmarks/RESULTS.md"
 log "wrote $root/benchmarks/RESULTS.md"
