@@ -17,7 +17,8 @@
 //              first, then the load above; reports the events per second delivered to all
 //              subscribers together and how many were cut off (RESOURCE_EXHAUSTED). The
 //              engine makes two events per pair (CONTACT_QUEUED, CONTACT_ABANDONED), so
-//              with --rate R each subscriber must take 2R events per second.
+//              with --rate R each subscriber must take 2R events per second. Exits 1 if a
+//              subscriber got no snapshot or ended before the run did, or no event came.
 //   tcp-floor  the host's floor under the unloaded round trip, with no gRPC and no server:
 //              a loopback TCP ping-pong between this process and a child it forks, one
 //              --message-bytes message each way at a time (blocking reads and writes,
@@ -676,6 +677,10 @@ json RunStream(const Options& o, bool* ok) {
   }
   uint64_t delivered = 0, delivered_total = 0;
   for (auto& s : subs) delivered_total += s ? s->events() : 0;
+  // Every subscriber must have had its snapshot, live events must have arrived, and no
+  // stream may have ended before we cancelled it (--allow-errors covers unary RPCs only).
+  *ok = *ok && no_snapshot == 0 && cut_off == 0 && ended_other == 0 && stuck == 0 &&
+        delivered_total > 0;
   for (size_t i = 0; i < subs.size(); ++i) delivered += at_end[i] - at_start[i];
   const double window_s = std::chrono::duration<double>(t1 - t0).count();
   const uint64_t generated = seq_end > seq_start ? seq_end - seq_start : 0;

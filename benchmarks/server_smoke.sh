@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # server_smoke.sh: the ctest smoke of the server benchmarks (label bench). Starts a server
 # (acdd or echo_server) on 127.0.0.1:0, reads its "listening on HOST:PORT" line, runs a few
-# hundred Enqueue+Cancel pairs through load_client, then a short blocking round trip,
+# hundred Enqueue+Cancel pairs through load_client, then a short blocking round trip and
+# half a second of WatchEvents to 4 subscribers under STREAM_IN_FLIGHT pairs of load
+# (default 8; 0 for echo_server, whose streams need no load and starve it; none may be
+# cut off),
 # then (when h2load is installed) 200 requests of each h2load body run.sh sends
 # (EnqueueContact, then GetContact of the contact it created), stops the server. Fails if
 # any RPC fails (h2load: any request without an HTTP 200). With ACDCTL set (the acdctl
 # binary), it also enqueues one id twice and fails unless the second answer is
 # ALREADY_EXISTS: acdd always, echo_server when SERVER_ARGS=--reject-duplicate-enqueues.
 #
-#   [SERVER_ARGS=...] [ACDCTL=...] server_smoke.sh SERVER_BINARY LOAD_CLIENT_BINARY \
+#   [SERVER_ARGS=...] [ACDCTL=...] [STREAM_IN_FLIGHT=N] server_smoke.sh SERVER_BINARY LOAD_CLIENT_BINARY \
 #       [LOAD_CLIENT_ARGS...]
 set -euo pipefail
 server=$1
@@ -30,6 +33,9 @@ done
 "$client" --target "$target" --mode load --channels 2 --in-flight 64 --pairs 300 \
   --warmup-s 0 --duration-s 8 "$@"
 "$client" --target "$target" --mode roundtrip --pairs 50 --warmup-s 0 --duration-s 8 "$@"
+"$client" --target "$target" --mode stream --subscribers 4 --channels 2 \
+  --in-flight "${STREAM_IN_FLIGHT:-8}" \
+  --warmup-s 0 --duration-s 0.5 "$@"
 if [[ -n "${ACDCTL:-}" ]]; then
   "$ACDCTL" --target "$target" enqueue smoke-duplicate >/dev/null
   if answer=$("$ACDCTL" --target "$target" enqueue smoke-duplicate 2>&1); then
