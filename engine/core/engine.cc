@@ -134,6 +134,11 @@ struct QueueRec {
   uint32_t closed_overflow_target = kNone;
   int64_t aging_us = 1;
   int64_t preferred_wait_us = 0;
+  // The config's durations the hot paths read, in the core's microseconds (truncated, as
+  // absl::ToInt64Microseconds does). max_wait_us is -1 when the queue has no max wait.
+  int64_t max_wait_us = -1;
+  int64_t offer_timeout_us = 0;
+  int64_t service_level_threshold_us = 0;
   std::array<bool, kChannelCount> takes{};
   int waiting = 0;
   int in_offer = 0;
@@ -660,7 +665,7 @@ class Engine::Impl {
   // Adds one to a queue counter, in the totals and in the current window bucket.
   void Count(QueueRec& q, int64_t QueueCounters::*counter) {
     ++(q.total.*counter);
-    ++(q.window.At(now()).*counter);
+    ++(q.window.At(now_us_).*counter);
   }
   void CheckBestChoice(uint32_t agent, uint32_t contact) const;
 
@@ -819,6 +824,9 @@ absl::StatusOr<Engine::Impl::Rules> Engine::Impl::BuildRules(EngineConfig config
                                    : kNone;
     q.aging_us = absl::ToInt64Microseconds(qc.aging_per_priority_level);
     q.preferred_wait_us = absl::ToInt64Microseconds(q.strategy->preferred_agent_wait());
+    if (qc.max_wait > absl::ZeroDuration()) q.max_wait_us = absl::ToInt64Microseconds(qc.max_wait);
+    q.offer_timeout_us = absl::ToInt64Microseconds(qc.offer_timeout);
+    q.service_level_threshold_us = absl::ToInt64Microseconds(qc.service_level_threshold);
     for (Channel ch : qc.channels) q.takes[static_cast<int>(ch)] = true;
   }
   return rules;
@@ -1555,9 +1563,8 @@ void Engine::Impl::EnterQueue(uint32_t slot, uint32_t queue,
   c.overflow_due = false;
   c.preferred_active = q.preferred_wait_us > 0 && !c.preferred().empty();
   Count(q, &QueueCounters::offered);
-  if (q.config.max_wait > absl::ZeroDuration()) {
-    Schedule(now_us_ + absl::ToInt64Microseconds(q.config.max_wait), TimerKind::kMaxWait, slot,
-             c.queue_epoch);
+  if (q.max_wait_us >= 0) {
+    Schedule(now_us_ + q.max_wait_us, TimerKind::kMaxWait, slot, c.queue_epoch);
   }
   ScheduleNextExpansion(c, slot);
   if (c.preferred_active) {
@@ -2054,7 +2061,7 @@ void Engine::Impl::MakeOffer(uint32_t agent, uint32_t contact) {
   item.phase = WorkPhase::kOffered;
   item.channel = c.channel;
   item.queue = c.queue;
-  item.deadline_us = now_us_ + absl::ToInt64Microseconds(q.config.offer_timeout);
+  item.deadline_us = now_us_ + q.offer_timeout_us;
   a.work.push_back(item);
   ++a.used[static_cast<int>(PoolOf(c.channel))];
   a.last_offer_ticket = ++ticket_seq_;
@@ -2151,7 +2158,7 @@ void Engine::Impl::RecordHandled(const WorkItem& item) {
   const absl::Duration handle = absl::Microseconds(now_us_ - item.connected_us);
   ++q.total.handled;
   q.total.handle_time_total += handle;
-  QueueCounters& w = q.window.At(now());
+  QueueCounters& w = q.window.At(now_us_);
   ++w.handled;
   w.handle_time_total += handle;
 }
@@ -2322,9 +2329,10 @@ absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view 
   c.ended_us = now_us_;
   QueueRec& q = queues_[c.queue];
   --q.in_offer;
-  const absl::Duration waited = absl::Microseconds(now_us_ - c.arrival_us);
-  const bool within = waited <= q.config.service_level_threshold;
-  for (QueueCounters* counters : {&q.total, &q.window.At(now())}) {
+  const int64_t waited_us = now_us_ - c.arrival_us;
+  const absl::Duration waited = absl::Microseconds(waited_us);
+  const bool within = waited_us <= q.service_level_threshold_us;
+  for (QueueCounters* counters : {&q.total, &q.window.At(now_us_)}) {
     ++counters->answered;
     if (within) ++counters->answered_within_threshold;
     counters->answered_wait_total += waited;
@@ -2555,9 +2563,9 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     c.preferred_active = q.preferred_wait_us > 0 && !c.preferred().empty() &&
                          in_queue_us < q.preferred_wait_us;
     c.overflow_due = false;
-    if (q.config.max_wait > absl::ZeroDuration()) {
-      Schedule(std::max(now_us_, c.queue_entry_us + absl::ToInt64Microseconds(q.config.max_wait)),
-               TimerKind::kMaxWait, live[k], c.queue_epoch);
+    if (q.max_wait_us >= 0) {
+      Schedule(std::max(now_us_, c.queue_entry_us + q.max_wait_us), TimerKind::kMaxWait,
+               live[k], c.queue_epoch);
     }
     ScheduleNextExpansion(c, live[k]);
     if (c.preferred_active) {
@@ -2670,7 +2678,7 @@ absl::StatusOr<ContactStatus> Engine::Impl::GetContact(absl::string_view contact
     out.position = ahead + 1;
     const int staffed = classes_[c.cls].staffed;
     if (staffed > 0) {
-      const QueueCounters window = q.window.Sum(absl::FromUnixMicros(QueryNowUs()));
+      const QueueCounters window = q.window.Sum(QueryNowUs());
       const absl::Duration aht = window.handled > 0 ? window.aht() : q.config.default_handle_time;
       out.ewt = aht * out.position / staffed;
     }
@@ -2733,7 +2741,7 @@ EngineSnapshot Engine::Impl::Snapshot() const {
     qs.queue = q.config.name;
     qs.waiting = q.waiting;
     qs.in_offer = q.in_offer;
-    qs.window = q.window.Sum(snap.time);
+    qs.window = q.window.Sum(absl::ToUnixMicros(snap.time));
     qs.total = q.total;
     qs.service_level_threshold = q.config.service_level_threshold;
     qs.service_level_target = q.config.service_level_target;

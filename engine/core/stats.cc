@@ -40,16 +40,7 @@ RollingCounters::RollingCounters(absl::Duration window)
   bucket_period_.fill(-1);
 }
 
-int64_t RollingCounters::BucketIndex(absl::Time now) const {
-  return absl::ToUnixMicros(now) / bucket_us_;
-}
-
-QueueCounters& RollingCounters::At(absl::Time now) {
-  // Most calls fall in the bucket of the previous call: skip the divisions then.
-  const int64_t now_us = absl::ToUnixMicros(now);
-  if (now_us >= last_start_us_ && now_us - last_start_us_ < bucket_us_) {
-    return buckets_[last_slot_];
-  }
+QueueCounters& RollingCounters::MoveTo(int64_t now_us) {
   const int64_t period = now_us / bucket_us_;
   const size_t slot = static_cast<size_t>(period % kBuckets);
   if (bucket_period_[slot] != period) {
@@ -61,8 +52,8 @@ QueueCounters& RollingCounters::At(absl::Time now) {
   return buckets_[slot];
 }
 
-QueueCounters RollingCounters::Sum(absl::Time now) const {
-  const int64_t newest = BucketIndex(now);
+QueueCounters RollingCounters::Sum(int64_t now_us) const {
+  const int64_t newest = now_us / bucket_us_;
   QueueCounters sum;
   for (size_t i = 0; i < kBuckets; ++i) {
     if (bucket_period_[i] > newest - kBuckets && bucket_period_[i] <= newest) sum += buckets_[i];
