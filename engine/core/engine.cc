@@ -561,7 +561,7 @@ class Engine::Impl {
     };
   }
   int64_t QueryNowUs() const {
-    return std::max(now_us_, absl::ToUnixMicros(clock_.Now()));
+    return std::max(now_us_, clock_.NowUnixMicros());
   }
 
   // ---- lookups and validation ----
@@ -855,7 +855,7 @@ absl::Status Engine::Impl::Init() {
   absl::StatusOr<Rules> rules = BuildRules(config_);
   if (!rules.ok()) return rules.status();
   Install(std::move(*rules));
-  now_us_ = absl::ToUnixMicros(clock_.Now());
+  now_us_ = clock_.NowUnixMicros();
   return absl::OkStatus();
 }
 
@@ -864,7 +864,7 @@ absl::Status Engine::Impl::Init() {
 // ============================================================================
 
 void Engine::Impl::Sync() {
-  const int64_t target = std::max(now_us_, absl::ToUnixMicros(clock_.Now()));
+  const int64_t target = std::max(now_us_, clock_.NowUnixMicros());
   // Each timer fires at its own deadline, in (deadline, creation) order, so events carry
   // the time they really happened even when the clock jumped.
   while (!timers_.empty() && timers_.front().due_us <= target) {

@@ -31,6 +31,24 @@ TEST_CASE("service level, ASA and abandon rate") {
   CHECK(q.window.answered == 2);
 }
 
+TEST_CASE("a contact answered exactly at the service-level threshold is within it") {
+  EngineConfig config = TestConfig();
+  config.queues[0].service_level_threshold = absl::Seconds(20);
+  EngineFixture f(config);
+  REQUIRE(f.Enqueue("c1").ok());
+  REQUIRE(f.Enqueue("c2").ok());
+  f.Tick(absl::Seconds(20));
+  f.Ready("alice");
+  REQUIRE(f.engine->Accept("alice", "c1").ok());  // waited 20 s: within
+  f.Tick(absl::Microseconds(1));
+  f.Ready("bob");
+  REQUIRE(f.engine->Accept("bob", "c2").ok());  // waited 20 s and 1 us: not within
+  for (const QueueCounters& counters : {f.Queue("q").total, f.Queue("q").window}) {
+    CHECK(counters.answered == 2);
+    CHECK(counters.answered_within_threshold == 1);
+  }
+}
+
 TEST_CASE("the rolling window forgets old contacts; the totals do not") {
   EngineConfig config = TestConfig();
   config.stats_window = absl::Minutes(15);
