@@ -17,6 +17,7 @@
 //   BM_OneQueue/agents:100           scale 1: one queue, one skill, 100 agents
 //   BM_Skills/agents/skills/waiting  scale 2: 1,000 skills, 10,000 agents, 100,000 waiting
 //   BM_Memory/agents/waiting         scale 3: 100,000 agents, 1,000,000 waiting (memory)
+//   BM_GetContactPosition/waiting    a caller's position query in a queue of that length
 //
 // At scale 2 each agent holds 3-8 skills (Zipf-like popularity) at levels 1-10, and each
 // contact needs 1-3 skills of a randomly drawn agent at levels 1-3 (capped at that
@@ -334,6 +335,30 @@ BENCHMARK(BM_Memory)
     ->Args({100'000, 1'000'000})
     ->Unit(benchmark::kNanosecond)
     ->Iterations(100'000);
+
+// GetContact of the last arrival in a queue of `waiting`, as an IVR asks for the caller's
+// position and estimated wait to announce them. The engine counts the waiting contacts of
+// the queue ranked ahead, so the cost grows with the queue (and runs on the core thread).
+void BM_GetContactPosition(benchmark::State& state) {
+  const int waiting = static_cast<int>(state.range(0));
+  Center center(100, 1, waiting, 4);
+  std::string id;
+  SetContactId(center.next_contact - 1, &id);
+  const auto first = center.engine->GetContact(id);
+  if (!first.ok() || first->position != waiting) {
+    state.SkipWithError("the last arrival is not last in the queue");
+    return;
+  }
+  for (auto _ : state) {
+    auto status = center.engine->GetContact(id);
+    benchmark::DoNotOptimize(status);
+  }
+}
+BENCHMARK(BM_GetContactPosition)
+    ->ArgName("waiting")
+    ->Arg(1'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace acd::bench

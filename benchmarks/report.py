@@ -88,6 +88,12 @@ def core_rows(core):
         rows.append(("core (3) total heap for 1,000,000 waiting + 100,000 agents",
                      f"{fmt(mib, 1)} MiB", "<= 512 MiB", verdict(mib <= 512)))
         rows.append(("core (3) decisions/s at that scale", fmt(b.get("decisions_per_s")), "", ""))
+    for name, b in by_name.items():
+        if name.startswith("BM_GetContactPosition/waiting:") and "real_time" in b:
+            waiting = int(name.split(":")[1])
+            rows.append((f"core: GetContact (position and EWT) of the last of {fmt(waiting)} "
+                         f"waiting in one queue, per call ({b.get('time_unit', 'us')})",
+                         fmt(b["real_time"], 1), "", ""))
     return rows
 
 
