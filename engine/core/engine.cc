@@ -2741,7 +2741,7 @@ EngineSnapshot Engine::Impl::Snapshot() const {
     qs.queue = q.config.name;
     qs.waiting = q.waiting;
     qs.in_offer = q.in_offer;
-    qs.window = q.window.Sum(absl::ToUnixMicros(snap.time));
+    qs.window = q.window.Sum(now_us);
     qs.total = q.total;
     qs.service_level_threshold = q.config.service_level_threshold;
     qs.service_level_target = q.config.service_level_target;
