@@ -26,6 +26,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/base/thread_annotations.h"
@@ -39,6 +40,13 @@
 namespace acd::bench {
 namespace {
 
+// Finishes a unary call at once, on the calling gRPC thread.
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, grpc::Status status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
 // Answers EnqueueContact, CancelContact and GetContact from the request alone (and, when
 // told to reject duplicate enqueues, the set of ids seen).
 class EchoGateway final : public v1::Gateway::CallbackService {
@@ -50,11 +58,9 @@ class EchoGateway final : public v1::Gateway::CallbackService {
                                            const v1::EnqueueContactRequest* request,
                                            v1::ContactStatus* response) override {
     if (reject_duplicate_enqueues_ && !FirstEnqueue(request->contact_id())) {
-      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-      reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                                   absl::StrCat("contact '", request->contact_id(),
-                                                "' already exists")));
-      return reactor;
+      return Answer(context, grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                                         absl::StrCat("contact '", request->contact_id(),
+                                                      "' already exists")));
     }
     response->set_contact_id(request->contact_id());
     response->set_queue(request->queue());
@@ -62,9 +68,7 @@ class EchoGateway final : public v1::Gateway::CallbackService {
     response->set_position(1);
     response->set_channel(request->channel());
     response->set_priority(request->has_priority() ? request->priority() : 0);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return Answer(context, grpc::Status::OK);
   }
 
   grpc::ServerUnaryReactor* CancelContact(grpc::CallbackServerContext* context,
@@ -72,9 +76,7 @@ class EchoGateway final : public v1::Gateway::CallbackService {
                                           v1::ContactStatus* response) override {
     response->set_contact_id(request->contact_id());
     response->set_state(v1::ABANDONED);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return Answer(context, grpc::Status::OK);
   }
 
   // What acdd answers for a contact waiting alone in its queue.
@@ -86,9 +88,7 @@ class EchoGateway final : public v1::Gateway::CallbackService {
     response->set_state(v1::WAITING);
     response->set_position(1);
     response->set_channel(v1::VOICE);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return Answer(context, grpc::Status::OK);
   }
 
  private:
