@@ -60,7 +60,6 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/read.hpp"
@@ -387,9 +386,6 @@ bool ConnectLoad(const Options& o, int channels, LoadConnections& out) {
   return true;
 }
 
-// Runs the unary load (none if in_flight is 0: the window still runs, for the stream
-// mode); `window_started` / `window_ended` are called by the main thread at the edges of
-// the measured window (the stream mode samples its subscribers there).
 // CPU time (user + system) of this whole process so far, gRPC's threads included.
 double ProcessCpuSeconds() {
   struct rusage usage {};
@@ -515,6 +511,9 @@ json RunTcpFloor(const Options& o, bool* ok) {
               {"latency_all", Percentiles(histogram)}};
 }
 
+// Runs the unary load (none if in_flight is 0: the window still runs, for the stream
+// mode); `window_started` / `window_ended` are called by the main thread at the edges of
+// the measured window (the stream mode samples its subscribers there).
 json RunLoad(const Options& o, LoadConnections& conns, int in_flight,
              const std::function<void()>& window_started,
              const std::function<void()>& window_ended, bool* ok) {
