@@ -143,6 +143,13 @@ def round_ratios(num, den):
     return ratios, (statistics.median(ratios) if ratios else None)
 
 
+def server_cpu_us(cpu, rpcs_per_s):
+    """A server's CPU per RPC in us: its CPU seconds over the client's whole run (warm-up
+    included; run.sh's with_server_cpu) divided by that run's RPCs, estimated as the
+    window's rate times the run's length."""
+    return 1e6 * cpu["cpu_s"] / (rpcs_per_s * cpu["client_s"])
+
+
 def rounds_label(label, ratios):
     return f"{label} (median of rounds: " + ", ".join(f"{x:.2f}" for x in ratios) + ")"
 
@@ -236,9 +243,6 @@ def main():
                          "", ""))
             rows.append((f"load_client -> {label}: failed RPCs", fmt(errs), "0",
                          verdict(errs == 0)))
-        # CPU per RPC: the server's CPU seconds over the client's whole run (warm-up
-        # included) divided by that run's RPCs, estimated as the window's rate times the
-        # run's length.
         cpu = {}
         for label in ("echo", "acdd"):
             per_rpc = []
@@ -247,7 +251,7 @@ def main():
                 c = load(path)
                 u = load(os.path.join(results, f"unary_{label}_{r}"))
                 if c and u and u["rpcs_per_s"] > 0:
-                    per_rpc.append(1e6 * c["cpu_s"] / (u["rpcs_per_s"] * c["client_s"]))
+                    per_rpc.append(server_cpu_us(c, u["rpcs_per_s"]))
             if per_rpc:
                 cpu[label] = statistics.median(per_rpc)
                 rows.append((f"{label} server CPU per RPC (median of rounds: "
@@ -257,8 +261,7 @@ def main():
             rows.append(("CPU efficiency acdd / echo (echo's CPU per RPC over acdd's)",
                          f"{cpu['echo'] / cpu['acdd']:.2f}", "", ""))
         ratio = statistics.median(ratios)
-        rows.append(("**throughput ratio acdd / echo** (median of rounds: "
-                     + ", ".join(f"{x:.2f}" for x in ratios) + ")",
+        rows.append((rounds_label("**throughput ratio acdd / echo**", ratios),
                      f"{ratio:.2f}", ">= 0.8", verdict(ratio >= 0.8)))
 
     rows += h2load_rows(results, "h2load", "EnqueueContact",
@@ -342,10 +345,10 @@ def main():
                          f"{fmt(lat['p50_us'])} / {fmt(lat['p999_us'])} us", "", ""))
             cpu = load(os.path.join(results, f"cpu_roundtrip_{n}.json"))
             if cpu and r.get("rpcs_per_s") and "client_cpu_us_per_rpc" in r:
-                server_us = 1e6 * cpu["cpu_s"] / (r["rpcs_per_s"] * cpu["client_s"])
                 rows.append((f"unloaded round trip -> {n}: CPU per RPC, server / client "
                              f"(gRPC's threads included)",
-                             f"{fmt(server_us)} / {fmt(r['client_cpu_us_per_rpc'])} us", "", ""))
+                             f"{fmt(server_cpu_us(cpu, r['rpcs_per_s']))} / "
+                             f"{fmt(r['client_cpu_us_per_rpc'])} us", "", ""))
             if floor:
                 base = floor["latency_all"]
                 rows.append((f"unloaded round trip -> {n} over the TCP floor: p50 / p99 ratio",

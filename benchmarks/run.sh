@@ -115,6 +115,18 @@ cpu_ticks() {  # user + system CPU of a process, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
+# Runs COMMAND... and writes the CPU server PID used meanwhile to OUT, with CLIENT_S (a
+# Python expression: the client's run in seconds, warm-up included) for CPU per RPC.
+with_server_cpu() {  # with_server_cpu PID OUT CLIENT_S COMMAND...
+  local pid=$1 out=$2 client_s=$3 before after
+  shift 3
+  before=$(cpu_ticks "$pid")
+  "$@"
+  after=$(cpu_ticks "$pid")
+  python3 -c "import json, os; print(json.dumps({'cpu_s': ($after - $before) / os.sysconf('SC_CLK_TCK'), 'client_s': $client_s}))" \
+    >"$out"
+}
+
 load() {  # load NAME TARGET EXTRA_ARGS...
   local name=$1 t=$2
   shift 2
@@ -127,12 +139,8 @@ load() {  # load NAME TARGET EXTRA_ARGS...
 # included), for CPU per RPC: a figure that other load on the machine moves far less than
 # throughput.
 unary_round() {  # unary_round NAME TARGET PID ROUND
-  local before after
-  before=$(cpu_ticks "$3")
-  load "$1" "$2" --out "$results/unary_$1_$4.json"
-  after=$(cpu_ticks "$3")
-  python3 -c "import json, os, sys; print(json.dumps({'cpu_s': ($after - $before) / os.sysconf('SC_CLK_TCK'), 'client_s': $duration_s + 1}))" \
-    >"$results/cpu_$1_$4.json"
+  with_server_cpu "$3" "$results/cpu_$1_$4.json" "$duration_s + 1" \
+    load "$1" "$2" --out "$results/unary_$1_$4.json"
 }
 for r in $(seq "$rounds"); do
   log "unary load round $r: echo"
@@ -214,12 +222,9 @@ for name in echo acdd; do
   t=${name}_target
   p=${name}_pid
   log "unloaded round trip: $name"
-  before=$(cpu_ticks "${!p}")
-  "$bin_load" --target "${!t}" --label "$name" --mode roundtrip --duration-s 5 --warmup-s 1 \
+  with_server_cpu "${!p}" "$results/cpu_roundtrip_$name.json" 6 \
+    "$bin_load" --target "${!t}" --label "$name" --mode roundtrip --duration-s 5 --warmup-s 1 \
     --out "$results/roundtrip_$name.json" >/dev/null
-  after=$(cpu_ticks "${!p}")
-  python3 -c "import json, os; print(json.dumps({'cpu_s': ($after - $before) / os.sysconf('SC_CLK_TCK'), 'client_s': 6}))" \
-    >"$results/cpu_roundtrip_$name.json"
 done
 
 # The same three with the servers and the client held to one CPU, so no wake-up crosses
