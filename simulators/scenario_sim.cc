@@ -252,7 +252,7 @@ void NoteSink::OnEvent(const core::Event& event) {
       n.contact = ParseContactId(event.contact_id);
       n.agent = event.agent_id.empty() ? -1 : sim_->AgentIndex(event.agent_id);
       n.queue = event.queue.empty() ? -1 : sim_->QueueIndex(event.queue);
-      n.waited = event.waited;
+      n.waited = event.waited();
       break;
     case EventType::kAgentStateChanged:
       n.agent = sim_->AgentIndex(event.agent_id);
@@ -776,10 +776,10 @@ void Simulation::CloseInterval(absl::Time end) {
         status.total.answered_within_threshold - before.answered_within_threshold;
     row.abandoned = status.total.abandoned - before.abandoned;
     row.handled = status.total.handled - before.handled;
-    const absl::Duration handle_time = status.total.handle_time_total - before.handle_time_total;
+    const absl::Duration handle_time = status.total.handle_time_total() - before.handle_time_total();
     all.handled += row.handled;
     all_handle_time += handle_time;
-    finish_row(row, status.total.answered_wait_total - before.answered_wait_total, handle_time);
+    finish_row(row, status.total.answered_wait_total() - before.answered_wait_total(), handle_time);
     row.waiting_at_end = status.waiting;
     all.waiting_at_end += status.waiting;
     by_state(row, status.agents_by_state);
@@ -865,7 +865,7 @@ ScenarioResult Simulation::Report(double wall_seconds) {
     qr.asa_seconds = absl::ToDoubleSeconds(t.asa());
     qr.aht_seconds = absl::ToDoubleSeconds(t.aht());
     qr.abandon_rate = t.offered > 0 ? static_cast<double>(t.abandoned) / t.offered : 0;
-    handle_time += t.handle_time_total;
+    handle_time += t.handle_time_total();
     handled += t.handled;
     r.queues.push_back(std::move(qr));
   }

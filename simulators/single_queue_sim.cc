@@ -472,7 +472,7 @@ absl::StatusOr<SimulatedKpis> Simulation::Run() {
   k.engine_totals.answered = total.answered;
   k.engine_totals.abandoned = total.abandoned;
   k.engine_totals.answered_within_threshold = total.answered_within_threshold;
-  k.engine_totals.answered_wait_seconds = absl::ToDoubleSeconds(total.answered_wait_total);
+  k.engine_totals.answered_wait_seconds = absl::ToDoubleSeconds(total.answered_wait_total());
   return k;
 }
 

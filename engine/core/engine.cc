@@ -347,15 +347,24 @@ class SlotPages {
   size_t size_ = 0;
 };
 
+// An id and its hash (SlotIdHash's), for a lookup and then an insertion of the same id
+// that hash it once.
+struct HashedId {
+  absl::string_view id;
+  size_t hash;
+};
+
 // Hash and equality for an index of slots that finds them by the `id` stored in the
 // slot's record (contacts, agents), so an id is kept once, not again as a map key: 4
 // bytes per table slot instead of a 32-byte std::string plus the slot. Lookups pass
-// the id as a string_view. `Store` maps a slot to its record with operator[].
+// the id as a string_view (or a HashedId). `Store` maps a slot to its record with
+// operator[].
 template <typename Store>
 struct SlotIdHash {
   using is_transparent = void;
   const Store* store;
   size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
+  size_t operator()(const HashedId& key) const { return key.hash; }
   size_t operator()(uint32_t slot) const { return (*this)((*store)[slot].id); }
 };
 template <typename Store>
@@ -363,6 +372,7 @@ struct SlotIdEq {
   using is_transparent = void;
   const Store* store;
   absl::string_view Id(absl::string_view id) const { return id; }
+  absl::string_view Id(const HashedId& key) const { return key.id; }
   absl::string_view Id(uint32_t slot) const { return (*store)[slot].id; }
   template <typename A, typename B>
   bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
@@ -1484,7 +1494,8 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
           "attribute values must be at most ", limits.max_attribute_value_bytes, " bytes"));
     }
   }
-  if (contact_index_.contains(absl::string_view(r.contact_id))) {
+  const HashedId id_key{r.contact_id, contact_index_.hash_function()(absl::string_view(r.contact_id))};
+  if (contact_index_.contains(id_key)) {
     return absl::AlreadyExistsError(absl::StrCat("contact '", r.contact_id, "' already exists"));
   }
   uint32_t target = *queue;
@@ -1519,7 +1530,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   c.set_attributes(r.attributes);
   c.seq = ++arrival_seq_;
   c.arrival_us = now_us_;
-  contact_index_.insert(slot);
+  contact_index_.lazy_emplace(id_key, [slot](const auto& construct) { construct(slot); });
   ++live_contacts_;
   // CheckClassRoom described exactly this contact's step-0 class; intern it once.
   EnterQueue(slot, target, InternClass());
@@ -2155,12 +2166,12 @@ void Engine::Impl::EndConnection(uint32_t agent, uint64_t offer_id) {
 void Engine::Impl::RecordHandled(const WorkItem& item) {
   if (item.queue == kNone) return;  // its queue was removed by a rules change
   QueueRec& q = queues_[item.queue];
-  const absl::Duration handle = absl::Microseconds(now_us_ - item.connected_us);
+  const int64_t handle_us = now_us_ - item.connected_us;
   ++q.total.handled;
-  q.total.handle_time_total += handle;
+  q.total.handle_time_total_us += handle_us;
   QueueCounters& w = q.window.At(now_us_);
   ++w.handled;
-  w.handle_time_total += handle;
+  w.handle_time_total_us += handle_us;
 }
 
 absl::Status Engine::Impl::Login(const LoginRequest& r) {
@@ -2330,12 +2341,11 @@ absl::Status Engine::Impl::Accept(absl::string_view agent_id, absl::string_view 
   QueueRec& q = queues_[c.queue];
   --q.in_offer;
   const int64_t waited_us = now_us_ - c.arrival_us;
-  const absl::Duration waited = absl::Microseconds(waited_us);
   const bool within = waited_us <= q.service_level_threshold_us;
   for (QueueCounters* counters : {&q.total, &q.window.At(now_us_)}) {
     ++counters->answered;
     if (within) ++counters->answered_within_threshold;
-    counters->answered_wait_total += waited;
+    counters->answered_wait_total_us += waited_us;
   }
   Event& e = ContactEvent(EventType::kContactAccepted, c);
   e.agent_id = a.id;
@@ -2613,7 +2623,7 @@ Event& Engine::Impl::NewEvent(EventType type) {
   event_open_ = true;
   Event& e = event_;
   e.sequence = 0;
-  e.time = absl::UnixEpoch();
+  e.time_us = 0;
   e.type = type;
   e.contact_id = {};
   e.agent_id = {};
@@ -2624,7 +2634,7 @@ Event& Engine::Impl::NewEvent(EventType type) {
   e.agent_state = AgentState::kLoggedOut;
   e.priority = 0;
   e.step = 0;
-  e.waited = absl::ZeroDuration();
+  e.waited_us = 0;
   return e;
 }
 
@@ -2635,7 +2645,7 @@ Event& Engine::Impl::ContactEvent(EventType type, const ContactRec& c) {
   e.channel = c.channel;
   e.priority = c.priority;
   e.step = c.step;
-  e.waited = absl::Microseconds(now_us_ - c.arrival_us);
+  e.waited_us = now_us_ - c.arrival_us;
   return e;
 }
 
@@ -2644,7 +2654,7 @@ void Engine::Impl::Emit(Event& e) {
   ACD_ASSERT(event_open_);
   event_open_ = false;
   e.sequence = ++sequence_;
-  e.time = absl::FromUnixMicros(now_us_);
+  e.time_us = now_us_;
   if (options_.sink != nullptr) options_.sink->OnEvent(e);
 }
 

@@ -39,7 +39,7 @@ absl::string_view EventTypeName(EventType t) {
 }
 
 std::string FormatEvent(const Event& e) {
-  std::string out = absl::StrCat(e.sequence, " ", absl::ToUnixMicros(e.time), " ",
+  std::string out = absl::StrCat(e.sequence, " ", e.time_us, " ",
                                  EventTypeName(e.type));
   auto field = [&out](absl::string_view name, absl::string_view value) {
     if (!value.empty()) absl::StrAppend(&out, " ", name, "=", value);
@@ -53,7 +53,7 @@ std::string FormatEvent(const Event& e) {
     absl::StrAppend(&out, " state=", AgentStateName(e.agent_state));
   } else {
     absl::StrAppend(&out, " channel=", ChannelName(e.channel), " priority=", e.priority,
-                    " step=", e.step, " waited_us=", absl::ToInt64Microseconds(e.waited));
+                    " step=", e.step, " waited_us=", e.waited_us);
   }
   return out;
 }

@@ -39,7 +39,9 @@ absl::string_view EventTypeName(EventType t);  // "CONTACT_QUEUED", ...
 
 struct Event {
   uint64_t sequence = 0;
-  absl::Time time;
+  // Times in the core's microseconds (the engine makes several events per command, and
+  // building absl::Time and absl::Duration values for each showed in the profile).
+  int64_t time_us = 0;  // Unix microseconds
   EventType type = EventType::kContactQueued;
   absl::string_view contact_id;
   absl::string_view agent_id;
@@ -50,7 +52,10 @@ struct Event {
   AgentState agent_state = AgentState::kLoggedOut;
   int priority = 0;
   int step = 0;
-  absl::Duration waited;  // time since the contact's first arrival
+  int64_t waited_us = 0;  // time since the contact's first arrival
+
+  absl::Time time() const { return absl::FromUnixMicros(time_us); }
+  absl::Duration waited() const { return absl::Microseconds(waited_us); }
 };
 
 // One line, stable across runs and platforms; used by the replay test and logs.

@@ -11,11 +11,11 @@ double QueueCounters::service_level() const {
 }
 
 absl::Duration QueueCounters::asa() const {
-  return answered == 0 ? absl::ZeroDuration() : answered_wait_total / answered;
+  return answered == 0 ? absl::ZeroDuration() : answered_wait_total() / answered;
 }
 
 absl::Duration QueueCounters::aht() const {
-  return handled == 0 ? absl::ZeroDuration() : handle_time_total / handled;
+  return handled == 0 ? absl::ZeroDuration() : handle_time_total() / handled;
 }
 
 double QueueCounters::abandon_rate() const {
@@ -30,8 +30,8 @@ QueueCounters& QueueCounters::operator+=(const QueueCounters& o) {
   overflowed += o.overflowed;
   transferred_out += o.transferred_out;
   handled += o.handled;
-  answered_wait_total += o.answered_wait_total;
-  handle_time_total += o.handle_time_total;
+  answered_wait_total_us += o.answered_wait_total_us;
+  handle_time_total_us += o.handle_time_total_us;
   return *this;
 }
 

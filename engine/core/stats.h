@@ -28,8 +28,13 @@ struct QueueCounters {
   int64_t overflowed = 0;
   int64_t transferred_out = 0;  // transferred away before being answered
   int64_t handled = 0;          // completed, after wrap-up
-  absl::Duration answered_wait_total;
-  absl::Duration handle_time_total;
+  // Totals in microseconds, the core's unit: the engine adds to them on every answer
+  // and completion, and an int64 add is inline where absl::Duration's += is a call.
+  int64_t answered_wait_total_us = 0;
+  int64_t handle_time_total_us = 0;
+
+  absl::Duration answered_wait_total() const { return absl::Microseconds(answered_wait_total_us); }
+  absl::Duration handle_time_total() const { return absl::Microseconds(handle_time_total_us); }
 
   double service_level() const;  // 1.0 when nothing was answered or abandoned
   absl::Duration asa() const;

@@ -228,7 +228,7 @@ void ToProto(const core::Event& in, v1::Event* out) {
   // earlier event, reused: its strings and timestamp keep their buffers. An empty string
   // is cleared rather than set (setting one on a fresh message would allocate).
   out->set_sequence(in.sequence);
-  ToProto(in.time, out->mutable_time());
+  ToProto(in.time(), out->mutable_time());
   out->set_type(ToProto(in.type));
   const auto set = [](absl::string_view value, auto clear, auto mutable_field) {
     if (value.empty()) {
@@ -251,7 +251,7 @@ void ToProto(const core::Event& in, v1::Event* out) {
   }
   out->set_priority(in.priority);
   out->set_step(in.step);
-  out->set_waited_seconds(Seconds(in.waited));
+  out->set_waited_seconds(Seconds(in.waited()));
 }
 
 void ToProto(const core::EngineConfig& in, v1::GetRulesResponse* out) {

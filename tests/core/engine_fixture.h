@@ -31,7 +31,7 @@ class RecordingSink : public EventSink {
     events.push_back(RecordedEvent{e.sequence, e.type, std::string(e.contact_id),
                                    std::string(e.agent_id), std::string(e.queue),
                                    std::string(e.from_queue), std::string(e.reason),
-                                   e.agent_state, e.waited, FormatEvent(e)});
+                                   e.agent_state, e.waited(), FormatEvent(e)});
   }
   // Events of one type, in order.
   std::vector<RecordedEvent> Of(EventType type) const {
