@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/core/assert.h"
 #include "engine/core/indexed_heap.h"
+#include "engine/core/rank_index.h"
 
 namespace acd::core {
 namespace {
@@ -142,6 +143,11 @@ struct QueueRec {
   std::array<bool, kChannelCount> takes{};
   int waiting = 0;
   int in_offer = 0;
+  // The ranks of the contacts waiting in the queue's classes, for callers' positions.
+  // Built by the first position asked for (GetContact, a const query: hence mutable),
+  // then kept in step by PushWaiting, RemoveWaiting and ChangePriority; a queue nobody
+  // asks a position of pays nothing for it.
+  mutable std::unique_ptr<RankIndex> ranks;
   QueueCounters total;
   RollingCounters window;
   std::vector<uint32_t> classes;
@@ -649,6 +655,8 @@ class Engine::Impl {
   void Overflow(uint32_t slot);      // WAITING contact, not in a heap
   void FinishContact(uint32_t slot, ContactState final_state);
   void MoveToCurrentClass(uint32_t slot);  // WAITING contact after its class changed
+  // The ranks of the contacts in the waiting heaps of the queue's classes, ascending.
+  std::vector<RankIndex::Rank> WaitingRanks(const QueueRec& q) const;
 
   // ---- agents ----
   bool Routable(const AgentRec& a) const { return a.logged_in && a.ready; }
@@ -1635,20 +1643,38 @@ void Engine::Impl::UpdateHead(uint32_t cls) {
 
 void Engine::Impl::PushWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
-  heap::Push(classes_[c.cls].waiting, ContactEntry{KeyOf(c), c.seq, slot}, ContactLess(),
+  const int64_t key = KeyOf(c);
+  heap::Push(classes_[c.cls].waiting, ContactEntry{key, c.seq, slot}, ContactLess(),
              ContactMoved());
   UpdateHead(c.cls);
-  ++queues_[c.queue].waiting;
+  QueueRec& q = queues_[c.queue];
+  ++q.waiting;
+  if (q.ranks) q.ranks->Insert(ContactRank(key, c.seq));
 }
 
 void Engine::Impl::RemoveWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
   ACD_ASSERT(c.heap_pos >= 0);
-  heap::Erase(classes_[c.cls].waiting, static_cast<size_t>(c.heap_pos), ContactLess(),
-              ContactMoved());
+  std::vector<ContactEntry>& waiting = classes_[c.cls].waiting;
+  QueueRec& q = queues_[c.queue];
+  if (q.ranks) {
+    const ContactEntry& e = waiting[static_cast<size_t>(c.heap_pos)];
+    q.ranks->Erase(ContactRank(e.key, e.seq));
+  }
+  heap::Erase(waiting, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
   UpdateHead(c.cls);
   c.heap_pos = -1;
-  --queues_[c.queue].waiting;
+  --q.waiting;
+}
+
+std::vector<RankIndex::Rank> Engine::Impl::WaitingRanks(const QueueRec& q) const {
+  std::vector<RankIndex::Rank> ranks;
+  ranks.reserve(static_cast<size_t>(q.waiting));
+  for (uint32_t cls : q.classes) {
+    for (const ContactEntry& e : classes_[cls].waiting) ranks.push_back(ContactRank(e.key, e.seq));
+  }
+  std::sort(ranks.begin(), ranks.end());
+  return ranks;
 }
 
 void Engine::Impl::MoveToCurrentClass(uint32_t slot) {
@@ -1755,7 +1781,12 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
   c.priority = priority;
   if (c.heap_pos >= 0) {
     auto& heap = classes_[c.cls].waiting;
-    heap[c.heap_pos].key = KeyOf(c);
+    ContactEntry& entry = heap[c.heap_pos];
+    if (const QueueRec& q = queues_[c.queue]; q.ranks) {
+      q.ranks->Erase(ContactRank(entry.key, entry.seq));
+      q.ranks->Insert(ContactRank(KeyOf(c), entry.seq));
+    }
+    entry.key = KeyOf(c);
     heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
     UpdateHead(c.cls);
   }
@@ -2679,13 +2710,8 @@ absl::StatusOr<ContactStatus> Engine::Impl::GetContact(absl::string_view contact
   out.waited = absl::Microseconds((in_queue ? QueryNowUs() : c.ended_us) - c.arrival_us);
   if (c.agent != kNone) out.agent_id = agents_[c.agent].id;
   if (c.state == ContactState::kWaiting) {
-    int ahead = 0;
-    for (uint32_t cls : q.classes) {
-      for (const ContactEntry& e : classes_[cls].waiting) {
-        if (ContactBefore(e.key, e.seq, KeyOf(c), c.seq)) ++ahead;
-      }
-    }
-    out.position = ahead + 1;
+    if (!q.ranks) q.ranks = std::make_unique<RankIndex>(WaitingRanks(q));
+    out.position = static_cast<int>(q.ranks->CountBefore(ContactRank(KeyOf(c), c.seq))) + 1;
     const int staffed = classes_[c.cls].staffed;
     if (staffed > 0) {
       const QueueCounters window = q.window.Sum(QueryNowUs());
@@ -2993,6 +3019,12 @@ void Engine::Impl::CheckInvariants() const {
     const QueueRec& q = queues_[qi];
     ACD_ASSERT(q.waiting == waiting[qi]);
     ACD_ASSERT(q.in_offer == in_offer[qi]);
+    if (q.ranks) {  // exactly the ranks in the queue's waiting heaps
+      q.ranks->CheckInvariants();
+      std::vector<RankIndex::Rank> indexed;
+      q.ranks->ForEach([&](RankIndex::Rank r) { indexed.push_back(r); });
+      ACD_ASSERT(indexed == WaitingRanks(q));
+    }
     const QueueCounters& t = q.total;
     ACD_ASSERT(t.offered == t.answered + t.abandoned + t.overflowed + t.transferred_out +
                                 q.waiting + q.in_offer);

@@ -29,8 +29,10 @@
 // the classes it serves (O(classes served)).
 //
 // Position and expected wait (EWT). A waiting contact's position is 1 + the number of
-// contacts waiting in the same queue that rank ahead of it (computed on request, O(queue
-// length)). EWT = position x AHT / N, where AHT is the queue's average handle time over
+// contacts waiting in the same queue that rank ahead of it (counted on request in the
+// queue's rank index, O(queue length / 256 + log); the index exists from a queue's first
+// position request and costs each enqueue and dequeue of that queue a sorted insert or
+// erase in a block of at most 256). EWT = position x AHT / N, where AHT is the queue's average handle time over
 // the statistics window (the queue's default_handle_time before anything was handled)
 // and N is the number of agents logged in and READY-presence (ready, reserved, busy or in
 // wrap-up, not NOT_READY) who can serve the contact's current requirement class. With
