@@ -35,9 +35,7 @@ class RankIndex {
       blocks_.emplace_back(sorted.begin() + i, sorted.begin() + end);
     }
     if (blocks_.size() > 1 && blocks_.back().size() < kMaxBlock / 4) {  // a short tail
-      std::vector<Rank>& into = blocks_[blocks_.size() - 2];
-      into.insert(into.end(), blocks_.back().begin(), blocks_.back().end());
-      blocks_.pop_back();
+      MergeWithNext(blocks_.size() - 2);
     }
     size_ = sorted.size();
   }
@@ -69,14 +67,8 @@ class RankIndex {
     block.erase(at);
     --size_;
     if (block.size() < kMaxBlock / 4 && blocks_.size() > 1) {
-      // Merge with a neighbour (the next one, or the previous for the last block), and
-      // split again if that made a block too big.
-      const size_t left = i + 1 < blocks_.size() ? i : i - 1;
-      std::vector<Rank>& into = blocks_[left];
-      const std::vector<Rank>& from = blocks_[left + 1];
-      into.insert(into.end(), from.begin(), from.end());
-      blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(left) + 1);
-      if (into.size() > kMaxBlock) Split(left);
+      // Merge with a neighbour: the next one, or the previous for the last block.
+      MergeWithNext(i + 1 < blocks_.size() ? i : i - 1);
     } else if (block.empty()) {
       blocks_.clear();  // it was the only block
     }
@@ -126,6 +118,15 @@ class RankIndex {
         std::partition_point(blocks_.begin(), blocks_.end(),
                              [r](const std::vector<Rank>& b) { return b.back() < r; }) -
         blocks_.begin());
+  }
+
+  // Appends block i + 1 to block i, then splits that in two if it is too big.
+  void MergeWithNext(size_t i) {
+    std::vector<Rank>& into = blocks_[i];
+    const std::vector<Rank>& from = blocks_[i + 1];
+    into.insert(into.end(), from.begin(), from.end());
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    if (into.size() > kMaxBlock) Split(i);
   }
 
   void Split(size_t i) {
