@@ -73,6 +73,7 @@ using u128 = unsigned __int128;
 u128 ContactRank(int64_t key, uint64_t seq) {
   return (u128{static_cast<uint64_t>(key) ^ (uint64_t{1} << 63)} << 64) | seq;
 }
+u128 RankOf(const ContactEntry& e) { return ContactRank(e.key, e.seq); }
 bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
   return ContactRank(key_a, seq_a) < ContactRank(key_b, seq_b);
 }
@@ -1630,7 +1631,7 @@ void Engine::Impl::UpdateHead(uint32_t cls) {
   const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
   const bool was_idle = heads_[cls].empty();
   heads_[cls] = waiting.empty() ? ClassHead{}
-                                 : ClassHead{ContactRank(waiting.front().key, waiting.front().seq)};
+                                 : ClassHead{RankOf(waiting.front())};
   if (was_idle != waiting.empty()) {
     if (waiting.empty()) {
       ++idle_live_classes_;
@@ -1658,8 +1659,7 @@ void Engine::Impl::RemoveWaiting(uint32_t slot) {
   std::vector<ContactEntry>& waiting = classes_[c.cls].waiting;
   QueueRec& q = queues_[c.queue];
   if (q.ranks) {
-    const ContactEntry& e = waiting[static_cast<size_t>(c.heap_pos)];
-    q.ranks->Erase(ContactRank(e.key, e.seq));
+    q.ranks->Erase(RankOf(waiting[static_cast<size_t>(c.heap_pos)]));
   }
   heap::Erase(waiting, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
   UpdateHead(c.cls);
@@ -1671,7 +1671,7 @@ std::vector<RankIndex::Rank> Engine::Impl::WaitingRanks(const QueueRec& q) const
   std::vector<RankIndex::Rank> ranks;
   ranks.reserve(static_cast<size_t>(q.waiting));
   for (uint32_t cls : q.classes) {
-    for (const ContactEntry& e : classes_[cls].waiting) ranks.push_back(ContactRank(e.key, e.seq));
+    for (const ContactEntry& e : classes_[cls].waiting) ranks.push_back(RankOf(e));
   }
   std::sort(ranks.begin(), ranks.end());
   return ranks;
@@ -1782,11 +1782,12 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
   if (c.heap_pos >= 0) {
     auto& heap = classes_[c.cls].waiting;
     ContactEntry& entry = heap[c.heap_pos];
-    if (const QueueRec& q = queues_[c.queue]; q.ranks) {
-      q.ranks->Erase(ContactRank(entry.key, entry.seq));
-      q.ranks->Insert(ContactRank(KeyOf(c), entry.seq));
-    }
+    const u128 old_rank = RankOf(entry);
     entry.key = KeyOf(c);
+    if (const QueueRec& q = queues_[c.queue]; q.ranks) {
+      q.ranks->Erase(old_rank);
+      q.ranks->Insert(RankOf(entry));
+    }
     heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
     UpdateHead(c.cls);
   }
@@ -2928,7 +2929,7 @@ void Engine::Impl::CheckInvariants() const {
     }
     ACD_ASSERT(heads_[ci].empty() == cls.waiting.empty());
     if (!cls.waiting.empty()) {
-      ACD_ASSERT(heads_[ci].rank == ContactRank(cls.waiting.front().key, cls.waiting.front().seq));
+      ACD_ASSERT(heads_[ci].rank == RankOf(cls.waiting.front()));
     }
     int staffed = 0;
     size_t members = 0;

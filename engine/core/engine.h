@@ -32,13 +32,13 @@
 // contacts waiting in the same queue that rank ahead of it (counted on request in the
 // queue's rank index, O(queue length / 256 + log); the index exists from a queue's first
 // position request and costs each enqueue and dequeue of that queue a sorted insert or
-// erase in a block of at most 256). EWT = position x AHT / N, where AHT is the queue's average handle time over
-// the statistics window (the queue's default_handle_time before anything was handled)
-// and N is the number of agents logged in and READY-presence (ready, reserved, busy or in
-// wrap-up, not NOT_READY) who can serve the contact's current requirement class. With
-// N = 0 the EWT is unknown. This is the M/M/N "position over service rate" estimate that
-// ACDs announce to callers; it reacts to staffing changes at once and to handle-time
-// changes over the window.
+// erase in a block of at most 256). EWT = position x AHT / N, where AHT is the queue's
+// average handle time over the statistics window (the queue's default_handle_time before
+// anything was handled) and N is the number of agents logged in and READY-presence
+// (ready, reserved, busy or in wrap-up, not NOT_READY) who can serve the contact's
+// current requirement class. With N = 0 the EWT is unknown. This is the M/M/N "position
+// over service rate" estimate that ACDs announce to callers; it reacts to staffing
+// changes at once and to handle-time changes over the window.
 #ifndef ACD_ENGINE_CORE_ENGINE_H_
 #define ACD_ENGINE_CORE_ENGINE_H_
 
