@@ -4,10 +4,15 @@
 namespace acd::core::testing {
 namespace {
 
-TEST_CASE("service level, ASA and abandon rate") {
+// The test queue with a service-level threshold of 20 s.
+EngineConfig ThresholdConfig() {
   EngineConfig config = TestConfig();
   config.queues[0].service_level_threshold = absl::Seconds(20);
-  EngineFixture f(config);
+  return config;
+}
+
+TEST_CASE("service level, ASA and abandon rate") {
+  EngineFixture f(ThresholdConfig());
   // c1 answered after 10 s, c2 after 30 s, c3 abandons after 5 s.
   REQUIRE(f.Enqueue("c1").ok());
   REQUIRE(f.Enqueue("c2").ok());
@@ -32,9 +37,7 @@ TEST_CASE("service level, ASA and abandon rate") {
 }
 
 TEST_CASE("a contact answered exactly at the service-level threshold is within it") {
-  EngineConfig config = TestConfig();
-  config.queues[0].service_level_threshold = absl::Seconds(20);
-  EngineFixture f(config);
+  EngineFixture f(ThresholdConfig());
   REQUIRE(f.Enqueue("c1").ok());
   REQUIRE(f.Enqueue("c2").ok());
   f.Tick(absl::Seconds(20));
