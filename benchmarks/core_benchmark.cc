@@ -18,6 +18,7 @@
 //   BM_Skills/agents/skills/waiting  scale 2: 1,000 skills, 10,000 agents, 100,000 waiting
 //   BM_Memory/agents/waiting         scale 3: 100,000 agents, 1,000,000 waiting (memory)
 //   BM_GetContactPosition/waiting    a caller's position query in a queue of that length
+//   BM_HostMemoryLatency             not the engine: the host's memory latency meanwhile
 //
 // At scale 2 each agent holds 3-8 skills (Zipf-like popularity) at levels 1-10, and each
 // contact needs 1-3 skills of a randomly drawn agent at levels 1-3 (capped at that
@@ -360,6 +361,30 @@ BENCHMARK(BM_GetContactPosition)
     ->Arg(1'000)
     ->Arg(100'000)
     ->Unit(benchmark::kMicrosecond);
+
+// Not the engine: a probe of the host, run with the engine's figures so that runs on
+// this shared machine can be compared. Each iteration makes 1,000 dependent loads along
+// one random cycle through 64 MiB (Sattolo's shuffle), bigger than the last-level cache,
+// so each load is a cache miss and usually a TLB miss too: the memory latency the
+// scale-2 cycle, which is bound by such misses, saw in the same minutes.
+void BM_HostMemoryLatency(benchmark::State& state) {
+  const size_t n = (size_t{64} << 20) / sizeof(uint32_t);
+  std::vector<uint32_t> next(n);
+  for (size_t i = 0; i < n; ++i) next[i] = static_cast<uint32_t>(i);
+  core::Random rng(5);
+  for (size_t i = n - 1; i > 0; --i) std::swap(next[i], next[rng.Uniform(i)]);
+  constexpr int kLoads = 1000;
+  uint32_t at = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    for (int k = 0; k < kLoads; ++k) at = next[at];
+    benchmark::DoNotOptimize(at);
+  }
+  const std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
+  state.counters["ns_per_load"] =
+      elapsed.count() / (static_cast<double>(state.iterations()) * kLoads);
+}
+BENCHMARK(BM_HostMemoryLatency)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace acd::bench
