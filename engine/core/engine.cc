@@ -623,6 +623,9 @@ class Engine::Impl {
   // any heap yet); DropServed removes the agent's entry `i`, which is in no heap.
   void AddServed(uint32_t agent, uint32_t cls);
   void DropServed(uint32_t agent, uint32_t i);
+  // DropServed's second half: the agent's entry `i` leaves its list, and the caller sees
+  // to the class's member list (RetireClass drops the whole list).
+  void RemoveServedEntry(uint32_t agent, uint32_t i);
   // Sets scratch_class_ to the class described in scratch_* (kNone if none yet), looking
   // it up once per description: CheckClassRoom and the InternClass after it share it.
   void LookUpScratchClass();
@@ -1349,7 +1352,9 @@ void Engine::Impl::RetireClass(uint32_t id) {
       agent.served_links[m.served_index].heap_pos = -1;
       --agent.heaps_joined;
     }
-    DropServed(m.agent, m.served_index);
+    // Only the agent's side: the member list is dropped whole below, so it is not edited
+    // while being walked.
+    RemoveServedEntry(m.agent, m.served_index);
   }
   cls.members.clear();
   class_index_.erase(id);  // while its description is still there to hash
@@ -1390,8 +1395,15 @@ void Engine::Impl::DropServed(uint32_t agent, uint32_t i) {
     agents_[moved.agent].served_links[moved.served_index].member_pos = pos;
   }
   members.pop_back();
-  // ...then out of the agent's list (its last entry takes the place; whatever points at
-  // that entry, its class's member list and heap, follows).
+  // ...then out of the agent's list.
+  RemoveServedEntry(agent, i);
+}
+
+void Engine::Impl::RemoveServedEntry(uint32_t agent, uint32_t i) {
+  AgentRec& a = agents_[agent];
+  ACD_ASSERT(a.served_links[i].heap_pos == -1);
+  // The agent's last entry takes the place; whatever points at that entry, its class's
+  // member list and heap, follows.
   const uint32_t last = static_cast<uint32_t>(a.served.size() - 1);
   if (i != last) {
     a.served[i] = a.served[last];
