@@ -440,6 +440,24 @@ def main():
                  "any such round trip: a loopback TCP ping-pong of 128 bytes each way between "
                  "it and a child process it forks (blocking reads and writes, TCP_NODELAY), no "
                  "gRPC; the ratios over it say how much gRPC and the server add.")
+    profiles = [("perf_core_Skills.txt", "core scale 2 (BM_Skills), by function, self time"),
+                ("perf_core_OneQueue.txt", "core scale 1 (BM_OneQueue), by function, self time"),
+                ("perf_stream.txt", "acdd under the WatchEvents load: threads, then the core "
+                                    "thread inclusive"),
+                ("perf_roundtrip.txt", "acdd in the unloaded round trip: threads, then the "
+                                       "core thread inclusive")]
+    present = [(f, what) for f, what in profiles if os.path.exists(os.path.join(results, f))]
+    if present:
+        lines.append("")
+        lines.append("## Profiles of this run (PERF=1; `perf record`, cpu-clock samples)")
+        for f, what in present:
+            lines.append("")
+            lines.append(f"{what} (`benchmarks/results/{f}`, first 15 lines):")
+            lines.append("")
+            lines.append("```")
+            with open(os.path.join(results, f)) as profile:
+                lines += [l.rstrip()[:140] for l in profile.readlines()[:15]]
+            lines.append("```")
     lines.append("")
     lines.append(NOTES_MARK)
     lines.append(notes.lstrip("\n") if notes else "")

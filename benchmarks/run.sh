@@ -9,7 +9,8 @@
 #
 #   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
 #   JOBS=2 DURATION_S=8 ROUNDS=3 H2LOAD_ROUNDS=3 CORE_REPS=5 benchmarks/run.sh
-#   PERF=1 benchmarks/run.sh          # also perf profiles of acdd (results/perf_*.txt)
+#   PERF=1 benchmarks/run.sh          # also perf profiles of acdd and of the core
+#                                     # benchmark's scales 1 and 2 (results/perf_*.txt)
 #
 # Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
 # missing) and python3 (report). Run as root it installs them first
@@ -284,6 +285,17 @@ if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
   profile stream --mode stream --subscribers 100 --channels "$channels" \
     --in-flight "$in_flight" --rate "$stream_rate"
   profile roundtrip --mode roundtrip
+  # The core benchmark's scales 1 and 2, by function (self time; the engine's setup and
+  # warm-up cycles are in the samples too).
+  for scale in OneQueue Skills; do
+    log "perf: core $scale"
+    data=$results/perf_core_$scale.data
+    perf record -e cpu-clock -o "$data" "$bin_core" --benchmark_filter="BM_$scale" \
+      >/dev/null 2>&1 || true
+    timeout 120 perf report -i "$data" --no-children --sort sym --stdio -g none \
+      2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$results/perf_core_$scale.txt" || true
+    rm -f "$data"
+  done
 fi
 
 cleanup
