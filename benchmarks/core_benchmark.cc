@@ -8,12 +8,13 @@
 // complete, and the waiting backlog stays constant. Every offer is accepted, so no agent
 // is left reserved. decisions_per_s counts offers per second of wall time over whole
 // cycles (arrival, completion with its decision, acceptances); the latency recorded per
-// decision is that of the Complete command that made it (steady_clock around the call),
-// and only Completes that succeed are recorded (a cycle that picks an idle agent has
-// nothing to complete and is skipped). The benchmark's own work (counting up the new
-// contact's id, drawing its requirements, handing the engine back the ids its events
-// gave) is in the cycle time too, so the engine alone is faster than the figures say: at
-// scale 1 it is about 520 of the cycle's 5,160 instructions (callgrind).
+// decision is that of the Complete command that made it (the time-stamp counter around the
+// call, converted with steady_clock: Ticks()), and only Completes that succeed are
+// recorded (a cycle that picks an idle agent has nothing to complete and is skipped).
+// The benchmark's own work (counting up the new contact's id, drawing its requirements,
+// handing the engine back the ids its events gave, the two time stamps) is in the cycle
+// time too, so the engine alone is faster than the figures say: at scale 1 it is about
+// 480 of the cycle's 5,120 instructions (callgrind).
 //
 //   BM_OneQueue/agents:100           scale 1: one queue, one skill, 100 agents
 //   BM_Skills/agents/skills/waiting  scale 2: 1,000 skills, 10,000 agents, 100,000 waiting
@@ -29,6 +30,9 @@
 // run first, so the measured ones see the steady state of that churn.
 #include <malloc.h>
 #include <sys/resource.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include <charconv>
 #include <chrono>
@@ -49,6 +53,30 @@ namespace {
 
 using core::Channel;
 using core::Engine;
+
+// Time stamps for the per-decision latency, in ticks of the CPU's time-stamp counter
+// (lfence, rdtsc), converted to nanoseconds against steady_clock over the whole measured
+// loop (TicksPerNs). Two steady_clock::now() a cycle (the vDSO's clock_gettime) were 9%
+// of a scale-1 cycle in perf: time the benchmark spent measuring, not deciding. This
+// host's TSC is constant and the kernel's clock source.
+uint64_t Ticks() {
+#if defined(__x86_64__)
+  _mm_lfence();  // not before the work being timed has finished
+  return __rdtsc();
+#else
+  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+// Ticks and steady_clock read together: two of them give the ticks per nanosecond between.
+struct TickMark {
+  uint64_t ticks = Ticks();
+  std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
+};
+double TicksPerNs(const TickMark& from, const TickMark& to) {
+  const std::chrono::duration<double, std::nano> ns = to.at - from.at;
+  return ns.count() > 0 ? static_cast<double>(to.ticks - from.ticks) / ns.count() : 1.0;
+}
 
 uint32_t Number(absl::string_view id) {  // "a123" -> 123
   uint32_t n = 0;
@@ -254,18 +282,18 @@ struct Center {
 };
 
 // One cycle for `agent` (see the top of the file). Returns false if its Complete failed;
-// sets *latency_ns to the Complete's latency, or to -1 for an idle agent (nothing
-// waiting it can serve: nothing to complete, no cycle).
-bool Cycle(Center& center, uint32_t agent, int64_t* latency_ns) {
+// sets *latency_ticks to the Complete's latency (in Ticks()), or to -1 for an idle agent
+// (nothing waiting it can serve: nothing to complete, no cycle).
+bool Cycle(Center& center, uint32_t agent, int64_t* latency_ticks) {
   OfferSink& sink = center.sink;
-  *latency_ns = -1;
+  *latency_ticks = -1;
   const std::string& contact = sink.connected(agent);
   if (contact.empty()) return true;
-  const auto start = std::chrono::steady_clock::now();
+  const uint64_t start = Ticks();
   const absl::Status completed = center.engine->Complete(center.agent_ids[agent], contact);
-  const auto end = std::chrono::steady_clock::now();
+  const uint64_t end = Ticks();
   if (!completed.ok()) return false;
-  *latency_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+  *latency_ticks = static_cast<int64_t>(end - start);
   sink.Completed(agent);
   sink.AcceptPending(*center.engine, center.agent_ids);  // the freed agent's next contact
   // The new arrival is part of the cycle (and of the time); PauseTiming would cost more
@@ -279,13 +307,13 @@ bool Cycle(Center& center, uint32_t agent, int64_t* latency_ns) {
 // scale 2 the set of requirement classes takes about two backlogs' worth of arrivals to
 // settle: classes nobody waits in are kept up to a bound, then retired).
 void RunCycles(benchmark::State& state, Center& center, int agents, int warm_up = 0) {
-  LatencyHistogram histogram;
+  LatencyHistogram histogram;  // in ticks
   OfferSink& sink = center.sink;
   uint32_t agent = 0;
-  int64_t latency_ns;
+  int64_t latency_ticks;
   for (int i = 0; i < warm_up; ++i) {
     agent = (agent + 1) % agents;
-    if (!Cycle(center, agent, &latency_ns)) {
+    if (!Cycle(center, agent, &latency_ticks)) {
       state.SkipWithError("Complete failed: the benchmark lost track of a contact");
       return;
     }
@@ -298,25 +326,27 @@ void RunCycles(benchmark::State& state, Center& center, int agents, int warm_up 
     return static_cast<double>(usage.ru_nivcsw);
   };
   const double preempted_before = preemptions();
-  uint64_t over_20us = 0;
   const uint64_t offers_before = sink.offers();
+  const TickMark first;
   for (auto _ : state) {
     agent = (agent + 1) % agents;
-    if (!Cycle(center, agent, &latency_ns)) {
+    if (!Cycle(center, agent, &latency_ticks)) {
       state.SkipWithError("Complete failed: the benchmark lost track of a contact");
       break;
     }
-    if (latency_ns < 0) continue;
-    histogram.Record(static_cast<uint64_t>(latency_ns));
-    over_20us += latency_ns > 20'000;
+    if (latency_ticks < 0) continue;
+    histogram.Record(static_cast<uint64_t>(latency_ticks));
   }
+  const double ticks_per_ns = TicksPerNs(first, TickMark());
+  const auto ns = [&](uint64_t ticks) { return static_cast<double>(ticks) / ticks_per_ns; };
   state.counters["preemptions"] = preemptions() - preempted_before;
-  state.counters["decisions_over_20us"] = static_cast<double>(over_20us);
+  state.counters["decisions_over_20us"] =
+      static_cast<double>(histogram.CountAbove(static_cast<uint64_t>(20'000 * ticks_per_ns)));
   const double decisions = static_cast<double>(sink.offers() - offers_before);
   state.counters["decisions_per_s"] = benchmark::Counter(decisions, benchmark::Counter::kIsRate);
-  state.counters["p50_ns"] = static_cast<double>(histogram.Quantile(0.50));
-  state.counters["p99_ns"] = static_cast<double>(histogram.Quantile(0.99));
-  state.counters["p999_ns"] = static_cast<double>(histogram.Quantile(0.999));
+  state.counters["p50_ns"] = ns(histogram.Quantile(0.50));
+  state.counters["p99_ns"] = ns(histogram.Quantile(0.99));
+  state.counters["p999_ns"] = ns(histogram.Quantile(0.999));
   state.counters["bytes_per_agent"] = center.bytes_per_agent;
   state.counters["bytes_per_waiting_contact"] = center.bytes_per_waiting;
 }

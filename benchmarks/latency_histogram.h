@@ -32,6 +32,14 @@ class LatencyHistogram {
 
   uint64_t count() const { return total_; }
 
+  // How many samples were above v, to the histogram's resolution: whole buckets whose
+  // lower edge is above v.
+  uint64_t CountAbove(uint64_t v) const {
+    uint64_t above = 0;
+    for (size_t i = Index(v) + 1; i < counts_.size(); ++i) above += counts_[i];
+    return above;
+  }
+
  private:
   static constexpr int kSubBits = 6;  // 64 sub-buckets per power of two
   static constexpr size_t kBuckets = (64 - kSubBits + 1) << kSubBits;
