@@ -292,9 +292,12 @@ if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
     data=$results/perf_core_$scale.data
     perf record -e cpu-clock -o "$data" "$bin_core" --benchmark_filter="BM_$scale" \
       >/dev/null 2>&1 || true
+    # To a file first, as profile() does: a pipe from perf report into head hung once.
     timeout 120 perf report -i "$data" --no-children --sort sym --stdio -g none \
-      2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$results/perf_core_$scale.txt" || true
-    rm -f "$data"
+      >"$results/perf_core_$scale.sym" 2>/dev/null || true
+    grep -v '^#' "$results/perf_core_$scale.sym" | grep -v '^$' | head -40 \
+      >"$results/perf_core_$scale.txt" || true
+    rm -f "$data" "$results/perf_core_$scale.sym"
   done
 fi
 
