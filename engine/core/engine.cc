@@ -1385,7 +1385,6 @@ void Engine::Impl::AddServed(uint32_t agent, uint32_t cls) {
 
 void Engine::Impl::DropServed(uint32_t agent, uint32_t i) {
   AgentRec& a = agents_[agent];
-  ACD_ASSERT(a.served_links[i].heap_pos == -1);
   // Out of the class's member list (the last member takes its place)...
   std::vector<ClassMember>& members = classes_[a.served[i].cls()].members;
   const uint32_t pos = a.served_links[i].member_pos;
