@@ -419,6 +419,12 @@ struct ClassDesc {
     return static_cast<size_t>(h);
   }
 };
+// A description and its hash (ClassDesc::Hash), so a prefetch and then a lookup of the
+// same description hash it once.
+struct HashedDesc {
+  ClassDesc desc;
+  size_t hash;
+};
 ClassDesc DescOf(const RequirementClass& cls) {
   return ClassDesc{cls.queue, cls.channel, cls.preferred(),
                    absl::MakeConstSpan(cls.alternatives)};
@@ -431,12 +437,14 @@ struct ClassIdHash {
   using is_transparent = void;
   const SlotPages<RequirementClass>* classes;
   size_t operator()(const ClassDesc& d) const { return d.Hash(); }
+  size_t operator()(const HashedDesc& k) const { return k.hash; }
   size_t operator()(uint32_t id) const { return (*this)(DescOf((*classes)[id])); }
 };
 struct ClassIdEq {
   using is_transparent = void;
   const SlotPages<RequirementClass>* classes;
   ClassDesc Desc(const ClassDesc& d) const { return d; }
+  ClassDesc Desc(const HashedDesc& k) const { return k.desc; }
   ClassDesc Desc(uint32_t id) const { return DescOf((*classes)[id]); }
   template <typename A, typename B>
   bool operator()(const A& a, const B& b) const { return Desc(a) == Desc(b); }
@@ -637,6 +645,7 @@ class Engine::Impl {
     return ClassDesc{scratch_queue_, scratch_channel_, scratch_preferred_,
                      absl::MakeConstSpan(scratch_alternatives_)};
   }
+  HashedDesc ScratchKey() const { return HashedDesc{ScratchDesc(), scratch_hash_}; }
   uint32_t ClassFor(const ContactRec& c) {
     DescribeClass(InputsOf(c), c.queue, c.channel);
     return InternClass();
@@ -754,6 +763,7 @@ class Engine::Impl {
       0, ClassIdHash{&classes_}, ClassIdEq{&classes_}};
   std::vector<ReqSet> scratch_alternatives_;
   bool scratch_looked_up_ = false;  // scratch_class_ is valid for the description
+  size_t scratch_hash_ = 0;  // ScratchDesc().Hash(), set with the description
   // Class retirement (RetireIdleClasses). Idle: live with no waiting contacts.
   std::vector<uint32_t> free_classes_;  // retired ids
   size_t live_classes_ = 0;
@@ -1198,12 +1208,13 @@ void Engine::Impl::DescribeClass(const ClassInputs& c, uint32_t queue, Channel c
   scratch_queue_ = queue;
   scratch_channel_ = channel;
   scratch_preferred_ = preferred ? c.preferred : absl::string_view();
+  scratch_hash_ = ScratchDesc().Hash();
   scratch_looked_up_ = false;
 }
 
 void Engine::Impl::LookUpScratchClass() {
   if (scratch_looked_up_) return;
-  auto it = class_index_.find(ScratchDesc());
+  auto it = class_index_.find(ScratchKey());
   scratch_class_ = it == class_index_.end() ? kNone : *it;
   scratch_looked_up_ = true;
 }
@@ -1523,7 +1534,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   const ClassInputs inputs{&own, language, 0, /*preferred_active=*/true, r.preferred_agent_id};
   if (arrival.ok()) {
     DescribeClass(inputs, target, channel);
-    class_index_.prefetch(ScratchDesc());
+    class_index_.prefetch(ScratchKey());
   }
   if (!r.preferred_agent_id.empty() && !IsValidId(r.preferred_agent_id, limits.max_id_bytes)) {
     return absl::InvalidArgumentError("preferred_agent_id is not a valid agent id");
