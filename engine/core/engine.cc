@@ -1307,10 +1307,14 @@ const std::vector<uint32_t>& Engine::Impl::Candidates(const RequirementClass& cl
       __builtin_prefetch(&agent.logged_in);
       __builtin_prefetch(&agent.served);
       __builtin_prefetch(&agent.served_links);
+      // The list headers end on the record's next line (push_back reads its capacity).
+      __builtin_prefetch(reinterpret_cast<const char*>(&agent.served_links + 1) - 1);
     }
     for (uint32_t a : candidates) {
       const AgentRec& agent = agents_[a];
-      if (!agent.served.empty()) __builtin_prefetch(&agent.served.back());
+      // Where AddServed writes: the entry after each list's last.
+      __builtin_prefetch(agent.served.data() + agent.served.size());
+      __builtin_prefetch(agent.served_links.data() + agent.served_links.size());
     }
   }
   return candidates;
