@@ -671,6 +671,9 @@ class Engine::Impl {
   void RemoveWaiting(uint32_t slot);
   void Overflow(uint32_t slot);      // WAITING contact, not in a heap
   void FinishContact(uint32_t slot, ContactState final_state);
+  // A retained ended contact leaves the index; its slot is free again.
+  struct Finished;
+  void Forget(const Finished& f);
   void MoveToCurrentClass(uint32_t slot);  // WAITING contact after its class changed
   // The ranks of the contacts in the waiting heaps of the queue's classes, ascending.
   std::vector<RankIndex::Rank> WaitingRanks(const QueueRec& q) const;
@@ -1780,17 +1783,22 @@ void Engine::Impl::FinishContact(uint32_t slot, ContactState final_state) {
   const Finished old = finished_[finished_next_];
   finished_[finished_next_] = ended;
   finished_next_ = (finished_next_ + 1) % retained;
-  ContactRec& forgotten = contacts_[old.slot];
-  const size_t erased = contact_index_.erase(HashedId{forgotten.id, old.hash});
-  ACD_ASSERT(erased == 1);
-  forgotten.Reset();
-  free_contacts_.push_back(old.slot);
+  Forget(old);
   // The contact forgotten next ended long ago: its record and its index entry are cold
   // by now (three dependent misses at scale 2, most of this function's time). Ask for
   // them one ending ahead.
   const Finished& next = finished_[finished_next_];
   __builtin_prefetch(&contacts_[next.slot]);
   contact_index_.prefetch(HashedId{absl::string_view(), next.hash});
+}
+
+void Engine::Impl::Forget(const Finished& f) {
+  ContactRec& c = contacts_[f.slot];
+  ACD_ASSERT(IsFinal(c.state));
+  const size_t erased = contact_index_.erase(HashedId{c.id, f.hash});
+  ACD_ASSERT(erased == 1);
+  c.Reset();
+  free_contacts_.push_back(f.slot);
 }
 
 absl::Status Engine::Impl::Cancel(absl::string_view contact_id, absl::string_view reason) {
@@ -2603,24 +2611,25 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     a.heaps_joined = 0;
     for (WorkItem& w : a.work) w.queue = queue_map[w.queue];
   }
-  // Ended contacts of a queue that is gone are forgotten; the others keep their records.
+  // Ended contacts of a queue that is gone are forgotten; the others keep their records,
+  // oldest first, up to the new max_finished_contacts_retained (the oldest beyond it are
+  // forgotten too, as if they had ended under the new limit).
   std::vector<Finished> retained;
   for (size_t k = 0; k < finished_.size(); ++k) {
-    retained.push_back(finished_[(finished_next_ + k) % finished_.size()]);
-  }
-  finished_.clear();
-  finished_next_ = 0;
-  for (const Finished& f : retained) {
+    const Finished& f = finished_[(finished_next_ + k) % finished_.size()];
     ContactRec& c = contacts_[f.slot];
     if (queue_map[c.queue] == kNone) {
-      contact_index_.erase(HashedId{c.id, f.hash});
-      c = ContactRec{};
-      free_contacts_.push_back(f.slot);
+      Forget(f);
     } else {
       c.queue = queue_map[c.queue];
-      finished_.push_back(f);
+      retained.push_back(f);
     }
   }
+  const size_t keep = static_cast<size_t>(rules.config.limits.max_finished_contacts_retained);
+  const size_t surplus = retained.size() > keep ? retained.size() - keep : 0;
+  for (size_t k = 0; k < surplus; ++k) Forget(retained[k]);
+  finished_.assign(retained.begin() + static_cast<std::ptrdiff_t>(surplus), retained.end());
+  finished_next_ = 0;
   std::vector<uint32_t> live;
   for (uint32_t slot = 0; slot < contacts_.size(); ++slot) {
     ContactRec& c = contacts_[slot];
@@ -3071,6 +3080,22 @@ void Engine::Impl::CheckInvariants() const {
     }
   }
   ACD_ASSERT(live == live_contacts_);
+  // Ended contacts: exactly those in the retained ring, within its limit, each under the
+  // hash its id has.
+  ACD_ASSERT(finished_.size() <=
+             static_cast<size_t>(config_.limits.max_finished_contacts_retained));
+  ACD_ASSERT(finished_next_ < std::max<size_t>(finished_.size(), 1));
+  size_t ended = 0;
+  for (uint32_t ci = 0; ci < contacts_.size(); ++ci) {
+    if (contacts_[ci].in_use && IsFinal(contacts_[ci].state)) ++ended;
+  }
+  ACD_ASSERT(ended == finished_.size());
+  for (const Finished& f : finished_) {
+    const ContactRec& c = contacts_[f.slot];
+    ACD_ASSERT(c.in_use);
+    ACD_ASSERT(IsFinal(c.state));
+    ACD_ASSERT(f.hash == contact_index_.hash_function()(absl::string_view(c.id)));
+  }
   // Timers: heap order; an offer timeout exists exactly while its offer is pending.
   for (size_t i = 1; i < timers_.size(); ++i) {
     ACD_ASSERT(!TimerBefore(timers_[i], timers_[(i - 1) / 2]));

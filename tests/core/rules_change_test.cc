@@ -176,5 +176,44 @@ TEST_CASE("escalation and callback offers") {
   f.engine->CheckInvariants();
 }
 
+TEST_CASE("a lower limit on retained ended contacts forgets the oldest at once") {
+  EngineConfig config = Before();
+  config.limits.max_finished_contacts_retained = 4;
+  EngineFixture f(config);
+  const auto end = [&](const std::string& id) {
+    REQUIRE(f.Enqueue(id, "refills").ok());
+    REQUIRE(f.engine->Cancel(id, "").ok());
+  };
+  for (const char* id : {"c1", "c2", "c3", "c4", "c5"}) end(id);  // c1 forgotten: 4 kept
+  const auto known = [&](const std::string& id) { return f.engine->GetContact(id).ok(); };
+  CHECK(!known("c1"));
+  CHECK(known("c2"));
+
+  EngineConfig fewer = Before();
+  fewer.limits.max_finished_contacts_retained = 2;
+  REQUIRE(f.engine->ApplyConfig(fewer).ok());
+  CHECK(!known("c2"));
+  CHECK(!known("c3"));
+  CHECK(known("c4"));
+  CHECK(f.StateOf("c5") == ContactState::kAbandoned);
+  CHECK(f.Enqueue("c2", "refills").ok());  // a forgotten id may be used again
+  REQUIRE(f.engine->Cancel("c2", "").ok());  // ends: c4 goes
+  CHECK(!known("c4"));
+  CHECK(known("c5"));
+  f.engine->CheckInvariants();
+
+  EngineConfig more = Before();
+  more.limits.max_finished_contacts_retained = 3;
+  REQUIRE(f.engine->ApplyConfig(more).ok());
+  end("c6");  // room for a third: nothing forgotten
+  CHECK(known("c5"));
+  end("c7");  // the oldest, c5, goes
+  CHECK(!known("c5"));
+  CHECK(known("c2"));
+  CHECK(known("c6"));
+  CHECK(known("c7"));
+  f.engine->CheckInvariants();
+}
+
 }  // namespace
 }  // namespace acd::core::testing
