@@ -31,7 +31,9 @@ EngineConfig PropertyConfig(Random& rng) {
   config.skills = {"a", "b", "c", "spanish"};
   config.reason_codes = {"BREAK", "LUNCH"};
   config.random_seed = rng.Next();
-  config.limits.max_finished_contacts_retained = 50;
+  // Rules changes move this limit up and down, so the retained ring is rebuilt smaller
+  // and larger (CheckInvariants checks it).
+  config.limits.max_finished_contacts_retained = 5 + static_cast<int>(rng.Uniform(60));
   config.limits.max_requirement_classes = 200;
 
   QueueConfig q1;
