@@ -3031,6 +3031,7 @@ void Engine::Impl::CheckInvariants() const {
   std::vector<int> waiting(queues_.size(), 0);
   std::vector<int> in_offer(queues_.size(), 0);
   int live = 0;
+  size_t ended = 0;
   for (uint32_t ci = 0; ci < contacts_.size(); ++ci) {
     const ContactRec& c = contacts_[ci];
     if (!c.in_use) continue;
@@ -3073,6 +3074,7 @@ void Engine::Impl::CheckInvariants() const {
       case ContactState::kCompleted:
       case ContactState::kAbandoned:
       case ContactState::kOverflowed:
+        ++ended;
         ACD_ASSERT(holders[ci] == 0);
         ACD_ASSERT(c.heap_pos == -1);
         ACD_ASSERT(c.agent == kNone);
@@ -3085,10 +3087,6 @@ void Engine::Impl::CheckInvariants() const {
   ACD_ASSERT(finished_.size() <=
              static_cast<size_t>(config_.limits.max_finished_contacts_retained));
   ACD_ASSERT(finished_next_ < std::max<size_t>(finished_.size(), 1));
-  size_t ended = 0;
-  for (uint32_t ci = 0; ci < contacts_.size(); ++ci) {
-    if (contacts_[ci].in_use && IsFinal(contacts_[ci].state)) ++ended;
-  }
   ACD_ASSERT(ended == finished_.size());
   for (const Finished& f : finished_) {
     const ContactRec& c = contacts_[f.slot];
