@@ -257,6 +257,16 @@ if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
   start_server acdd_perf "$bin_acdd" --log-level warn --stream-buffer 1000000
   perf_target=$target
   perf_pid=$server_pid
+  # perf_top DATA LINES PERF_REPORT_ARGS...: the first LINES lines of a perf report of
+  # DATA, without comments and blank lines. The report goes to a file first (a pipe from
+  # perf report into head hung this script once), bounded in time.
+  perf_top() {
+    local data=$1 lines=$2
+    shift 2
+    timeout 120 perf report -i "$data" "$@" --stdio -g none >"$data.report" 2>/dev/null || true
+    grep -v '^#' "$data.report" | grep -v '^$' | head -"$lines" || true
+    rm -f "$data.report"
+  }
   profile() {  # profile NAME LOAD_CLIENT_ARGS...
     local name=$1
     shift
@@ -267,20 +277,14 @@ if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
     sleep 2
     perf record -g -o "$results/perf_$name.data" -p "$perf_pid" -- sleep 5 >/dev/null 2>&1 || true
     wait "$client" || true
-    # perf report to files first (a pipe into head hung this script once), bounded in time.
     local data=$results/perf_$name.data
-    timeout 120 perf report -i "$data" --no-children --sort comm --stdio -g none \
-      >"$results/perf_$name.comm" 2>/dev/null || true
-    timeout 120 perf report -i "$data" --comm acdd --children --sort sym --stdio -g none \
-      >"$results/perf_$name.core" 2>/dev/null || true
     {
       echo "== threads"
-      grep -v '^#' "$results/perf_$name.comm" | grep -v '^$' | head -8 || true
+      perf_top "$data" 8 --no-children --sort comm
       echo "== core thread (comm acdd), inclusive"
-      grep -v '^#' "$results/perf_$name.core" | grep -v '^$' | head -40 || true
+      perf_top "$data" 40 --comm acdd --children --sort sym
     } >"$results/perf_$name.txt"
-    rm -f "$results/perf_$name.comm" "$results/perf_$name.core"
-    rm -f "$results/perf_$name.data"
+    rm -f "$data"
   }
   profile stream --mode stream --subscribers 100 --channels "$channels" \
     --in-flight "$in_flight" --rate "$stream_rate"
@@ -292,12 +296,8 @@ if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
     data=$results/perf_core_$scale.data
     perf record -e cpu-clock -o "$data" "$bin_core" --benchmark_filter="BM_$scale" \
       >/dev/null 2>&1 || true
-    # To a file first, as profile() does: a pipe from perf report into head hung once.
-    timeout 120 perf report -i "$data" --no-children --sort sym --stdio -g none \
-      >"$results/perf_core_$scale.sym" 2>/dev/null || true
-    grep -v '^#' "$results/perf_core_$scale.sym" | grep -v '^$' | head -40 \
-      >"$results/perf_core_$scale.txt" || true
-    rm -f "$data" "$results/perf_core_$scale.sym"
+    perf_top "$data" 40 --no-children --sort sym >"$results/perf_core_$scale.txt"
+    rm -f "$data"
   done
 fi
 
