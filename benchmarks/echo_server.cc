@@ -6,9 +6,11 @@
 //
 // It also serves Supervisor.WatchEvents as the ceiling of the fan-out test: each stream
 // gets a SNAPSHOT, then synthetic CONTACT_QUEUED events (ids, queue, time: the size of
-// acdd's) written back to back, the next one started from the previous write's completion
-// on the gRPC thread, as fast as the client reads. So "events/s delivered" against it is
-// what this gRPC build can push to 100 subscribers on this machine with no engine at all.
+// acdd's), numbered one by one, in full batches of --event-batch (acdd's most per message,
+// and its default) written back to back, the next one started from the previous write's
+// completion on the gRPC thread, as fast as the client reads. So "events/s delivered"
+// against it is what this gRPC build can push to 100 subscribers on this machine with no
+// engine at all, every message full.
 //
 // With --reject-duplicate-enqueues it remembers every contact id it was asked to enqueue
 // and answers a repeated one ALREADY_EXISTS, as acdd does: the ceiling for h2load's
@@ -102,20 +104,24 @@ class EchoGateway final : public v1::Gateway::CallbackService {
   absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);
 };
 
-// One WatchEvents stream: writes events back to back until the client goes away. Deletes
-// itself when gRPC is done with it.
-class EventPump final : public grpc::ServerWriteReactor<v1::Event> {
+// One WatchEvents stream: writes batches of events back to back until the client goes
+// away. Deletes itself when gRPC is done with it.
+class EventPump final : public grpc::ServerWriteReactor<v1::EventBatch> {
  public:
-  EventPump() {
+  explicit EventPump(int batch_size) {
     // A message must stay unchanged until its write completes, so the snapshot has its own.
-    snapshot_.set_type(v1::SNAPSHOT);
-    snapshot_.mutable_snapshot()->set_sequence(0);
+    v1::Event* snapshot = snapshot_.add_events();
+    snapshot->set_type(v1::SNAPSHOT);
+    snapshot->mutable_snapshot()->set_sequence(0);
     StartWrite(&snapshot_);
-    event_.set_type(v1::CONTACT_QUEUED);
-    event_.set_queue("general");
-    event_.set_channel(v1::VOICE);
-    event_.set_priority(0);
-    event_.mutable_time()->set_seconds(1'800'000'000);
+    for (int i = 0; i < batch_size; ++i) {
+      v1::Event* event = batch_.add_events();
+      event->set_type(v1::CONTACT_QUEUED);
+      event->set_queue("general");
+      event->set_channel(v1::VOICE);
+      event->set_priority(0);
+      event->mutable_time()->set_seconds(1'800'000'000);
+    }
   }
 
   void OnWriteDone(bool ok) override {
@@ -123,26 +129,32 @@ class EventPump final : public grpc::ServerWriteReactor<v1::Event> {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client gone"));
       return;
     }
-    ++sequence_;
-    event_.set_sequence(sequence_);
-    event_.set_contact_id("lc12345l-" + std::to_string(sequence_ / 2));
-    event_.mutable_time()->set_nanos(static_cast<int32_t>(sequence_ % 1'000'000'000));
-    StartWrite(&event_);
+    for (v1::Event& event : *batch_.mutable_events()) {
+      ++sequence_;
+      event.set_sequence(sequence_);
+      event.set_contact_id("lc12345l-" + std::to_string(sequence_ / 2));
+      event.mutable_time()->set_nanos(static_cast<int32_t>(sequence_ % 1'000'000'000));
+    }
+    StartWrite(&batch_);
   }
   void OnDone() override { delete this; }
 
  private:
-  v1::Event snapshot_;
-  v1::Event event_;
+  v1::EventBatch snapshot_;
+  v1::EventBatch batch_;
   uint64_t sequence_ = 0;
 };
 
 class EchoSupervisor final : public v1::Supervisor::CallbackService {
  public:
-  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* context,
-                                                   const v1::WatchEventsRequest* request) override {
-    return new EventPump();
+  explicit EchoSupervisor(int event_batch) : event_batch_(event_batch) {}
+  grpc::ServerWriteReactor<v1::EventBatch>* WatchEvents(
+      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override {
+    return new EventPump(event_batch_);
   }
+
+ private:
+  const int event_batch_;
 };
 
 // "HOST:PORT" -> HOST (brackets kept for IPv6).
@@ -172,6 +184,11 @@ int main(int argc, char** argv) {
   bool reject_duplicate_enqueues = false;
   app.add_flag("--reject-duplicate-enqueues", reject_duplicate_enqueues,
                "answer ALREADY_EXISTS to an EnqueueContact of an id seen before, as acdd does");
+  int event_batch = 256;
+  app.add_option("--event-batch", event_batch,
+                 "events in each WatchEvents message (acdd's --event-batch default)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65'536));
   CLI11_PARSE(app, argc, argv);
 
   // SIGINT/SIGTERM are taken by sigwait() below; block them before gRPC starts threads.
@@ -182,7 +199,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   acd::bench::EchoGateway gateway(reject_duplicate_enqueues);
-  acd::bench::EchoSupervisor supervisor;
+  acd::bench::EchoSupervisor supervisor(event_batch);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);

@@ -297,8 +297,9 @@ class PairSlot {
 };
 
 // One Supervisor.WatchEvents stream from after_sequence 0: counts the live events (the
-// first message, a SNAPSHOT, is not counted) and keeps the stream's final status.
-class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
+// first, a SNAPSHOT, is not counted) and the messages (batches) they came in, checks that
+// each event's sequence follows the one before, and keeps the stream's final status.
+class Subscriber final : public grpc::ClientReadReactor<v1::EventBatch> {
  public:
   explicit Subscriber(std::shared_ptr<grpc::Channel> channel)
       : channel_(std::move(channel)), stub_(v1::Supervisor::NewStub(channel_)) {}
@@ -306,7 +307,7 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   void Start() {
     request_.set_after_sequence(0);
     stub_->async()->WatchEvents(&context_, &request_, this);
-    StartRead(&event_);
+    StartRead(&batch_);
     StartCall();
   }
   void Cancel() {
@@ -316,13 +317,25 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone follows with the status
-    if (event_.type() == v1::SNAPSHOT) {
-      snapshot_.store(true, std::memory_order_release);
-    } else {
-      events_.fetch_add(1, std::memory_order_relaxed);
-      last_sequence_.store(event_.sequence(), std::memory_order_relaxed);
+    messages_.fetch_add(1, std::memory_order_relaxed);
+    uint64_t live = 0;
+    for (const v1::Event& event : batch_.events()) {
+      // Engine events are numbered one by one, and a snapshot carries the sequence of the
+      // last event before it, so every event follows the one before it.
+      const uint64_t last = last_sequence_.load(std::memory_order_relaxed);
+      if (seen_any_ && event.sequence() != last + 1 && event.type() != v1::SNAPSHOT) {
+        out_of_sequence_.fetch_add(1, std::memory_order_relaxed);
+      }
+      seen_any_ = true;
+      last_sequence_.store(event.sequence(), std::memory_order_relaxed);
+      if (event.type() == v1::SNAPSHOT) {
+        snapshot_.store(true, std::memory_order_release);
+      } else {
+        ++live;
+      }
     }
-    StartRead(&event_);
+    events_.fetch_add(live, std::memory_order_relaxed);
+    StartRead(&batch_);
   }
   void OnDone(const grpc::Status& s) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -339,6 +352,8 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   }
   bool snapshot() const { return snapshot_.load(std::memory_order_acquire); }
   uint64_t events() const { return events_.load(std::memory_order_relaxed); }
+  uint64_t messages() const { return messages_.load(std::memory_order_relaxed); }
+  uint64_t out_of_sequence() const { return out_of_sequence_.load(std::memory_order_relaxed); }
   uint64_t last_sequence() const { return last_sequence_.load(std::memory_order_relaxed); }
   bool done() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -354,9 +369,12 @@ class Subscriber final : public grpc::ClientReadReactor<v1::Event> {
   std::unique_ptr<v1::Supervisor::Stub> stub_;
   grpc::ClientContext context_;
   v1::WatchEventsRequest request_;
-  v1::Event event_;
+  v1::EventBatch batch_;
+  bool seen_any_ = false;  // gRPC's read callbacks, one at a time
   std::atomic<bool> snapshot_{false};
   std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> messages_{0};
+  std::atomic<uint64_t> out_of_sequence_{0};
   std::atomic<uint64_t> last_sequence_{0};
   std::atomic<bool> cancelled_by_us_{false};
   std::mutex mu_;
@@ -674,12 +692,18 @@ json RunStream(const Options& o, bool* ok) {
       s.release();
     }
   }
-  uint64_t delivered = 0, delivered_total = 0;
-  for (auto& s : subs) delivered_total += s ? s->events() : 0;
-  // Every subscriber must have had its snapshot, live events must have arrived, and no
-  // stream may have ended before we cancelled it (--allow-errors covers unary RPCs only).
+  uint64_t delivered = 0, delivered_total = 0, messages_total = 0, out_of_sequence = 0;
+  for (auto& s : subs) {
+    if (!s) continue;
+    delivered_total += s->events();
+    messages_total += s->messages();
+    out_of_sequence += s->out_of_sequence();
+  }
+  // Every subscriber must have had its snapshot, live events must have arrived in order
+  // without a gap, and no stream may have ended before we cancelled it (--allow-errors
+  // covers unary RPCs only).
   *ok = *ok && no_snapshot == 0 && cut_off == 0 && ended_other == 0 && stuck == 0 &&
-        delivered_total > 0;
+        delivered_total > 0 && out_of_sequence == 0;
   for (size_t i = 0; i < subs.size(); ++i) delivered += at_end[i] - at_start[i];
   const double window_s = std::chrono::duration<double>(t1 - t0).count();
   const uint64_t generated = seq_end > seq_start ? seq_end - seq_start : 0;
@@ -694,6 +718,8 @@ json RunStream(const Options& o, bool* ok) {
               {"subscribers_not_ended_after_cancel", stuck},
               {"events_delivered", delivered},
               {"events_delivered_whole_run", delivered_total},
+              {"messages_whole_run", messages_total},
+              {"events_out_of_sequence", out_of_sequence},
               {"events_per_s", window_s > 0 ? delivered / window_s : 0.0},
               {"engine_events_in_window", generated},
               {"engine_events_per_s", window_s > 0 ? generated / window_s : 0.0},

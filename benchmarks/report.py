@@ -334,6 +334,16 @@ def main():
                      fmt(cut) + when, "0", verdict(cut == 0)))
         rows.append(("WatchEvents -> acdd (paced): live events received over the whole run, "
                      "all subscribers", fmt(s.get("events_delivered_whole_run")), "", ""))
+        if "events_out_of_sequence" in s:
+            gaps = s["events_out_of_sequence"]
+            rows.append(("WatchEvents -> acdd (paced): events out of sequence (a gap, a repeat "
+                         "or a reordering; every subscriber checks each event against the one "
+                         "before)", fmt(gaps), "0", verdict(gaps == 0)))
+        if s.get("messages_whole_run"):
+            rows.append(("WatchEvents -> acdd (paced): events per message (EventBatch), "
+                         "whole run, all subscribers",
+                         f"{s['events_delivered_whole_run'] / s['messages_whole_run']:.1f}", "",
+                         ""))
         rows.append(("WatchEvents -> acdd (paced): engine events/s in the window, "
                      "unary RPCs/s meanwhile",
                      f"{fmt(s['engine_events_per_s'])}, {fmt(s['load']['rpcs_per_s'])}", "", ""))
@@ -431,8 +441,11 @@ def main():
                  "not raised; then unary load runs: paced (open loop, `--rate`) so that the "
                  "engine makes exactly the events the target asks for (2 per pair), and closed "
                  "loop at full speed. Events/s = live events received by all subscribers "
-                 "together in the window / window. The echo_server ceiling streams synthetic "
-                 "events as fast as the subscribers read, with no engine and no unary load.")
+                 "together in the window / window. acdd sends each subscriber every event "
+                 "waiting for it in one `EventBatch` per write (up to `--event-batch`, 256), so "
+                 "a subscriber with a backlog gets many events per gRPC message. The "
+                 "echo_server ceiling streams synthetic events in full batches of 256 as fast "
+                 "as the subscribers read, with no engine and no unary load.")
     lines.append("- Unloaded round trip: one connection, one RPC at a time, for 5 s, from "
                  "blocking calls (gRPC's sync API: the calling thread polls the connection "
                  "itself, so no hand-off between the client's own threads is in the time). "

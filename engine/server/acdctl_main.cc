@@ -218,9 +218,11 @@ class Client {
     acd::v1::WatchEventsRequest request;
     request.set_after_sequence(after);
     auto reader = supervisor_->WatchEvents(&context, request);
-    acd::v1::Event event;
+    acd::v1::EventBatch batch;
     if (options_.json) {
-      while (reader->Read(&event)) std::cout << Json(event) << std::endl;
+      while (reader->Read(&batch)) {
+        for (const acd::v1::Event& event : batch.events()) std::cout << Json(event) << std::endl;
+      }
       Check(reader->Finish());
       return;
     }
@@ -229,9 +231,10 @@ class Client {
     bool fresh = false;   // guarded by mu: events arrived since the last draw
     std::atomic<bool> ended{false};
     std::thread events([&] {
-      while (reader->Read(&event)) {
+      while (reader->Read(&batch)) {
+        if (batch.events().empty()) continue;
         std::lock_guard<std::mutex> lock(mu);
-        last = event;
+        last = *batch.events().rbegin();
         fresh = true;
       }
       ended = true;

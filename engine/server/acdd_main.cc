@@ -35,6 +35,7 @@ struct Flags {
   std::string log_level = "info";
   size_t event_ring = 10'000;
   size_t stream_buffer = 1'024;
+  size_t event_batch = 256;
   int max_streams = 10'000;
   int max_streams_per_client = 16;
   int max_message_bytes = 64 * 1024;
@@ -99,7 +100,7 @@ int Run(const Flags& flags) {
 
   acd::server::GatewayService gateway(**loop, flags.stream_buffer);
   acd::server::AgentDeskService agent_desk(**loop, flags.stream_buffer);
-  acd::server::SupervisorService supervisor(**loop, flags.stream_buffer);
+  acd::server::SupervisorService supervisor(**loop, flags.stream_buffer, flags.event_batch);
   const std::string rules_source = origin.source;
   acd::server::AdminService admin(**loop, std::move(origin));
 
@@ -197,6 +198,11 @@ int main(int argc, char** argv) {
                  "messages a stream subscriber may fall behind before it is cut off")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--event-batch", flags.event_batch,
+                 "most events one WatchEvents message carries (a subscriber with a backlog "
+                 "gets it in batches; 1 sends every event alone)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65'536));
   app.add_option("--max-streams", flags.max_streams, "open streams in all")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));

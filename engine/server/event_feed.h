@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -41,7 +42,14 @@
 
 namespace acd::server {
 
-using EventStream = OutboundStream<v1::Event>;
+// WatchEvents packs the events waiting for a subscriber into one EventBatch a write.
+template <>
+struct BatchPacker<v1::Event, v1::EventBatch> {
+  static void Pack(std::span<const std::shared_ptr<const v1::Event>> events,
+                   v1::EventBatch* batch);
+};
+
+using EventStream = OutboundStream<v1::Event, v1::EventBatch>;
 using OfferStream = OutboundStream<v1::AgentUpdate>;
 using ContactStream = OutboundStream<v1::ContactStatus>;
 

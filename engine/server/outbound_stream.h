@@ -1,5 +1,9 @@
-// OutboundStream<Msg>: one server-streaming RPC (WatchEvents, WatchOffers, WatchContact)
-// as a gRPC callback write reactor, with a bounded queue of messages waiting to be sent.
+// OutboundStream<Msg, Wire>: one server-streaming RPC (WatchEvents, WatchOffers,
+// WatchContact) as a gRPC callback write reactor, with a bounded queue of messages waiting
+// to be sent. Wire is what the RPC sends: Msg itself, one a write, or a batch message
+// that packs all the messages waiting when a write starts (up to `max_batch`; see
+// BatchPacker). gRPC's cost is per message written, so a batched stream with a backlog
+// pays it once for many.
 //
 // Thread rules: Push(), EndAfterPending(), CutOff(), set_capacity() and set_on_done() on
 // the core thread. The core thread never calls into gRPC for a stream: a push to an idle
@@ -26,8 +30,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "engine/server/fan_out.h"
 #include "engine/server/stream_queue.h"
@@ -35,14 +42,28 @@
 
 namespace acd::server {
 
-template <class Msg>
-class OutboundStream final : public grpc::ServerWriteReactor<Msg>, public Kickable {
+// Packs `messages` (1 or more, in order) into `*wire`, replacing what it held. Specialized
+// for each batched stream (event_feed.h); `wire` is reused from write to write, so an
+// implementation that overwrites its elements in place allocates nothing once warm.
+template <class Msg, class Wire>
+struct BatchPacker {
+  static void Pack(std::span<const std::shared_ptr<const Msg>> messages, Wire* wire);
+};
+
+template <class Msg, class Wire = Msg>
+class OutboundStream final : public grpc::ServerWriteReactor<Wire>, public Kickable {
  public:
   using MessagePtr = std::shared_ptr<const Msg>;
+  static constexpr bool kBatched = !std::is_same_v<Msg, Wire>;
 
   // `core` is the core thread's io_context. `name` (method and peer) is for logs.
-  OutboundStream(boost::asio::io_context& core, FanOut& fan_out, size_t capacity, std::string name)
-      : core_(core), fan_out_(fan_out), queue_(capacity), name_(std::move(name)) {}
+  // `max_batch`: the most messages one write packs (batched streams only).
+  OutboundStream(boost::asio::io_context& core, FanOut& fan_out, size_t capacity, std::string name,
+                 size_t max_batch = 1)
+      : core_(core),
+        fan_out_(fan_out),
+        queue_(capacity, kBatched ? max_batch : 1),
+        name_(std::move(name)) {}
 
   // Core thread. Called once, after gRPC's OnDone, just before the stream is retired.
   void set_on_done(std::function<void()> on_done) { on_done_ = std::move(on_done); }
@@ -87,8 +108,15 @@ class OutboundStream final : public grpc::ServerWriteReactor<Msg>, public Kickab
     using Step = typename StreamQueue<Msg>::Step;
     while (step.kind == Step::kWrite) {
       // Buffered while more follow: the last write of a backlog sends them together.
-      this->StartWrite(step.message,
-                       step.more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+      const grpc::WriteOptions options =
+          step.more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions();
+      if constexpr (kBatched) {
+        // wire_ is free: the previous write completed before this step was made.
+        BatchPacker<Msg, Wire>::Pack(step.messages, &wire_);
+        this->StartWrite(&wire_, options);
+      } else {
+        this->StartWrite(step.messages.front().get(), options);
+      }
       step = queue_.WriteStarted();
     }
     if (step.kind == Step::kFinish) this->Finish(step.status);
@@ -106,6 +134,9 @@ class OutboundStream final : public grpc::ServerWriteReactor<Msg>, public Kickab
   boost::asio::io_context& core_;
   FanOut& fan_out_;
   StreamQueue<Msg> queue_;
+  // The message being written, for a batched stream: touched only by the thread
+  // performing the current step, and only between writes.
+  [[no_unique_address]] std::conditional_t<kBatched, Wire, std::monostate> wire_;
   const std::string name_;
   std::function<void()> on_done_;  // core thread
 };

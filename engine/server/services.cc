@@ -316,11 +316,11 @@ grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerCon
   });
 }
 
-grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
+grpc::ServerWriteReactor<v1::EventBatch>* SupervisorService::WatchEvents(
     grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) {
   const std::string client = context->peer();
-  auto* stream =
-      new EventStream(loop_.io(), loop_.fan_out(), stream_buffer_, "WatchEvents " + client);
+  auto* stream = new EventStream(loop_.io(), loop_.fan_out(), stream_buffer_,
+                                 "WatchEvents " + client, event_batch_);
   loop_.Post([stream, client, after = request->after_sequence()](Engine&, EventFeed& feed) {
     absl::Status status = feed.WatchEvents(stream, after, client);
     if (!status.ok()) stream->CutOff(ToGrpc(status));

@@ -94,14 +94,15 @@ class AgentDeskService final : public v1::AgentDesk::CallbackService {
 // For wallboards and supervisors.
 class SupervisorService final : public v1::Supervisor::CallbackService {
  public:
-  SupervisorService(CoreLoop& loop, size_t stream_buffer)
-      : loop_(loop), stream_buffer_(stream_buffer) {}
+  // `event_batch`: the most events one WatchEvents message carries.
+  SupervisorService(CoreLoop& loop, size_t stream_buffer, size_t event_batch)
+      : loop_(loop), stream_buffer_(stream_buffer), event_batch_(event_batch) {}
 
   grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
                                         const v1::SnapshotRequest* request,
                                         v1::Snapshot* response) override;
-  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* context,
-                                                   const v1::WatchEventsRequest* request) override;
+  grpc::ServerWriteReactor<v1::EventBatch>* WatchEvents(
+      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
   grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
                                             const v1::SetStateRequest* request,
                                             v1::AgentStatus* response) override;
@@ -109,6 +110,7 @@ class SupervisorService final : public v1::Supervisor::CallbackService {
  private:
   CoreLoop& loop_;
   const size_t stream_buffer_;
+  const size_t event_batch_;
 };
 
 // Where the rules in force came from, for GetRules.

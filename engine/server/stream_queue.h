@@ -1,5 +1,6 @@
 // StreamQueue<Msg>: the state of one server-streaming RPC's outgoing messages: a bounded
-// queue, at most one write in flight, and the end of the stream. It makes no gRPC calls
+// queue, at most one write in flight (of up to `max_batch` messages, all those waiting
+// when it starts), and the end of the stream. It makes no gRPC calls
 // itself; each method returns the Step its caller must perform (start a write, or finish
 // the call), so the rules below can be tested without a server.
 //
@@ -17,6 +18,8 @@
 //    reactor never finishes keeps grpc::Server::Shutdown() waiting for ever.)
 //  - at most `capacity` messages wait; a push beyond that cuts the stream off with
 //    RESOURCE_EXHAUSTED (the subscriber fell behind) and drops what was waiting.
+//  - messages are written in push order, each once: a write takes the oldest waiting,
+//    as many as are waiting up to `max_batch`.
 //  - a write is marked `more` (gRPC may buffer it rather than send it at once) only when
 //    another message is queued behind it, so a write that flushes always follows; and
 //    never the stream's first write, which carries the response headers: a buffered
@@ -26,11 +29,14 @@
 
 #include <grpcpp/support/status.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -47,9 +53,9 @@ class StreamQueue {
   struct Step {
     enum Kind { kNone, kWrite, kFinish };
     Kind kind = kNone;
-    const Msg* message = nullptr;  // kWrite; kept alive until WriteDone()
-    bool more = false;             // kWrite: another message is queued behind it
-    grpc::Status status;           // kFinish
+    std::span<const MessagePtr> messages;  // kWrite: 1-max_batch; kept until WriteDone()
+    bool more = false;                     // kWrite: another message is queued behind it
+    grpc::Status status;                   // kFinish
   };
 
   enum class PushResult {
@@ -58,7 +64,9 @@ class StreamQueue {
     kCutOff,   // this push overflowed the bound; the stream now ends RESOURCE_EXHAUSTED
   };
 
-  explicit StreamQueue(size_t capacity) : capacity_(capacity) {}
+  // `max_batch` >= 1: the most messages one write takes.
+  explicit StreamQueue(size_t capacity, size_t max_batch = 1)
+      : max_batch_(std::max<size_t>(max_batch, 1)), capacity_(capacity) {}
 
   // Queues `message`. Sets *kick when the caller must schedule a Kick().
   PushResult Push(MessagePtr message, bool* kick) {
@@ -168,7 +176,7 @@ class StreamQueue {
   Step WriteDoneLocked(bool ok) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     writing_ = false;
     wrote_ = true;
-    in_flight_.reset();
+    in_flight_.clear();
     if (!ok) CutOffLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
     return NextLocked();
   }
@@ -177,12 +185,14 @@ class StreamQueue {
     Step step;
     if (writing_ || kick_scheduled_ || finished_) return step;
     if (!pending_.empty()) {
-      in_flight_ = std::move(pending_.front());
-      pending_.pop_front();
+      const size_t n = std::min(pending_.size(), max_batch_);
+      in_flight_.assign(std::make_move_iterator(pending_.begin()),
+                        std::make_move_iterator(pending_.begin() + n));
+      pending_.erase(pending_.begin(), pending_.begin() + n);
       writing_ = true;
       starting_ = true;
       step.kind = Step::kWrite;
-      step.message = in_flight_.get();
+      step.messages = in_flight_;
       step.more = wrote_ && !pending_.empty();
       return step;
     }
@@ -194,10 +204,13 @@ class StreamQueue {
     return step;
   }
 
+  const size_t max_batch_;
   mutable absl::Mutex mu_;
   size_t capacity_ ABSL_GUARDED_BY(mu_);
   std::deque<MessagePtr> pending_ ABSL_GUARDED_BY(mu_);
-  MessagePtr in_flight_ ABSL_GUARDED_BY(mu_);
+  // The messages of the write in flight; its capacity is kept, so writing allocates
+  // nothing once warm.
+  std::vector<MessagePtr> in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool wrote_ ABSL_GUARDED_BY(mu_) = false;     // a write completed (the headers are out)
   bool starting_ ABSL_GUARDED_BY(mu_) = false;  // StartWrite() of in_flight_ not returned

@@ -165,9 +165,37 @@ v1::GetRulesResponse GetRules(Api& api) {
   return rules;
 }
 
+// Reads a WatchEvents stream an event at a time, across the batches (EventBatch) it comes
+// in.
+class EventReader {
+ public:
+  explicit EventReader(std::unique_ptr<grpc::ClientReader<v1::EventBatch>> reader)
+      : reader_(std::move(reader)) {}
+  bool Read(v1::Event* event) {
+    while (next_ == batch_.events_size()) {
+      if (!reader_->Read(&batch_)) return false;
+      next_ = 0;
+    }
+    *event = batch_.events(next_++);
+    return true;
+  }
+  grpc::Status Finish() { return reader_->Finish(); }
+
+ private:
+  std::unique_ptr<grpc::ClientReader<v1::EventBatch>> reader_;
+  v1::EventBatch batch_;
+  int next_ = 0;
+};
+
+std::unique_ptr<EventReader> WatchEvents(v1::Supervisor::Stub& supervisor,
+                                         grpc::ClientContext* context,
+                                         const v1::WatchEventsRequest& request) {
+  return std::make_unique<EventReader>(supervisor.WatchEvents(context, request));
+}
+
 // Reads stream messages until `match` or the stream ends; the context's deadline bounds it.
-template <class Msg, class Match>
-bool ReadUntil(grpc::ClientReader<Msg>* reader, Msg* msg, Match match) {
+template <class Reader, class Msg, class Match>
+bool ReadUntil(Reader* reader, Msg* msg, Match match) {
   while (reader->Read(msg)) {
     if (match(*msg)) return true;
   }
@@ -315,7 +343,7 @@ TEST_CASE("concurrent gateways and desktops: every call answered and events gap-
   {
     grpc::ClientContext context;
     context.set_deadline(Deadline());
-    auto reader = api.supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+    auto reader = WatchEvents(*api.supervisor, &context, v1::WatchEventsRequest());
     REQUIRE(reader->Read(&first));
     context.TryCancel();
   }
@@ -331,7 +359,7 @@ TEST_CASE("concurrent gateways and desktops: every call answered and events gap-
       context.set_deadline(wallboard_deadline);
       v1::WatchEventsRequest request;
       request.set_after_sequence(last);
-      auto reader = api.supervisor->WatchEvents(&context, request);
+      auto reader = WatchEvents(*api.supervisor, &context, request);
       v1::Event e;
       while (last < target.load() && reader->Read(&e)) {
         // Resuming "after 0" (nothing happened before the first snapshot) is a new snapshot.
@@ -552,7 +580,7 @@ TEST_CASE("each bad request gets its status code and changes nothing", "[server]
     context.set_deadline(Deadline());
     v1::WatchEventsRequest request;
     request.set_after_sequence(sequence_before + 1000);
-    auto reader = api.supervisor->WatchEvents(&context, request);
+    auto reader = WatchEvents(*api.supervisor, &context, request);
     v1::Event event;
     CHECK_FALSE(reader->Read(&event));
     CHECK(reader->Finish().error_code() == StatusCode::OUT_OF_RANGE);
@@ -584,11 +612,11 @@ TEST_CASE("streams per client are limited", "[server]") {
   grpc::ClientContext c1, c2, c3;
   for (grpc::ClientContext* c : {&c1, &c2, &c3}) c->set_deadline(Deadline());
   v1::Event event;
-  auto s1 = api.supervisor->WatchEvents(&c1, v1::WatchEventsRequest());
-  auto s2 = api.supervisor->WatchEvents(&c2, v1::WatchEventsRequest());
+  auto s1 = WatchEvents(*api.supervisor, &c1, v1::WatchEventsRequest());
+  auto s2 = WatchEvents(*api.supervisor, &c2, v1::WatchEventsRequest());
   REQUIRE(s1->Read(&event));  // the snapshot: both are registered now
   REQUIRE(s2->Read(&event));
-  auto s3 = api.supervisor->WatchEvents(&c3, v1::WatchEventsRequest());
+  auto s3 = WatchEvents(*api.supervisor, &c3, v1::WatchEventsRequest());
   CHECK_FALSE(s3->Read(&event));
   grpc::Status status = s3->Finish();
   CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
@@ -606,7 +634,7 @@ TEST_CASE("WatchEvents resumes after a disconnect without gaps", "[server]") {
   {
     grpc::ClientContext context;
     context.set_deadline(Deadline());
-    auto reader = api.supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+    auto reader = WatchEvents(*api.supervisor, &context, v1::WatchEventsRequest());
     v1::Event event;
     REQUIRE(reader->Read(&event));
     CHECK(event.type() == v1::SNAPSHOT);
@@ -629,7 +657,7 @@ TEST_CASE("WatchEvents resumes after a disconnect without gaps", "[server]") {
   context.set_deadline(Deadline());
   v1::WatchEventsRequest resume;
   resume.set_after_sequence(last_seen);
-  auto reader = api.supervisor->WatchEvents(&context, resume);
+  auto reader = WatchEvents(*api.supervisor, &context, resume);
   v1::Event event;
   uint64_t expected = last_seen + 1;
   while (expected <= last) {
@@ -652,12 +680,51 @@ TEST_CASE("WatchEvents resumes after a disconnect without gaps", "[server]") {
     old_context.set_deadline(Deadline());
     v1::WatchEventsRequest old;
     old.set_after_sequence(1);
-    auto old_reader = api.supervisor->WatchEvents(&old_context, old);
+    auto old_reader = WatchEvents(*api.supervisor, &old_context, old);
     CHECK_FALSE(old_reader->Read(&event));
     grpc::Status status = old_reader->Finish();
     CHECK(status.error_code() == StatusCode::OUT_OF_RANGE);
     CHECK_THAT(status.error_message(), Catch::Contains("after_sequence 0"));
   }
+}
+
+TEST_CASE("WatchEvents sends a backlog in batches of at most --event-batch, in order",
+          "[server]") {
+  AcddProcess acdd({"--event-batch", "8"});
+  Api api(acdd.target());
+  REQUIRE(api.Login("psr-1").ok());  // so the resume below is after a real event
+  const uint64_t start = api.Snapshot().sequence();
+  REQUIRE(start > 0);
+  for (int i = 0; i < 20; ++i) REQUIRE(api.Enqueue(absl::StrCat("c-", i)).ok());
+  const uint64_t last = api.Snapshot().sequence();
+  REQUIRE(last == start + 20);
+
+  // The 20 events after `start` are queued for the stream at once: 8, 8, then 4.
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  v1::WatchEventsRequest resume;
+  resume.set_after_sequence(start);
+  auto reader = api.supervisor->WatchEvents(&context, resume);
+  v1::EventBatch batch;
+  std::vector<int> sizes;
+  uint64_t expected = start + 1;
+  while (expected <= last) {
+    REQUIRE(reader->Read(&batch));
+    sizes.push_back(batch.events_size());
+    for (const v1::Event& event : batch.events()) {
+      REQUIRE(event.sequence() == expected);
+      CHECK(event.type() == v1::CONTACT_QUEUED);
+      ++expected;
+    }
+  }
+  CHECK(sizes == std::vector<int>{8, 8, 4});
+  // Caught up: a new event goes out at once, alone.
+  REQUIRE(api.Enqueue("c-live").ok());
+  REQUIRE(reader->Read(&batch));
+  REQUIRE(batch.events_size() == 1);
+  CHECK(batch.events(0).sequence() == last + 1);
+  CHECK(batch.events(0).contact_id() == "c-live");
+  context.TryCancel();
 }
 
 TEST_CASE("events keep exactly their own fields when the ring reuses its messages", "[server]") {
@@ -669,7 +736,7 @@ TEST_CASE("events keep exactly their own fields when the ring reuses its message
   Api api(acdd.target());
   grpc::ClientContext context;
   context.set_deadline(Deadline());
-  auto reader = api.supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+  auto reader = WatchEvents(*api.supervisor, &context, v1::WatchEventsRequest());
   v1::Event event;
   REQUIRE(reader->Read(&event));
   REQUIRE(event.type() == v1::SNAPSHOT);
@@ -728,7 +795,7 @@ TEST_CASE("events keep exactly their own fields when the ring reuses its message
   resume_context.set_deadline(Deadline());
   v1::WatchEventsRequest resume;
   resume.set_after_sequence(sequence - 4);
-  auto resumed = api.supervisor->WatchEvents(&resume_context, resume);
+  auto resumed = WatchEvents(*api.supervisor, &resume_context, resume);
   for (size_t k = received.size() - 4; k < received.size(); ++k) {
     REQUIRE(resumed->Read(&event));
     CHECK(event.SerializeAsString() == received[k].SerializeAsString());
@@ -747,7 +814,7 @@ TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[serv
   Api slow(acdd.target(), slow_args);
   grpc::ClientContext slow_context;
   slow_context.set_deadline(Deadline());
-  auto slow_reader = slow.supervisor->WatchEvents(&slow_context, v1::WatchEventsRequest());
+  auto slow_reader = WatchEvents(*slow.supervisor, &slow_context, v1::WatchEventsRequest());
   v1::Event event;
   REQUIRE(slow_reader->Read(&event));  // registered (snapshot received)
   const uint64_t start = event.sequence();
@@ -768,7 +835,7 @@ TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[serv
       context.set_deadline(fast_deadline);
       v1::WatchEventsRequest request;
       request.set_after_sequence(last);
-      auto reader = fast.supervisor->WatchEvents(&context, request);
+      auto reader = WatchEvents(*fast.supervisor, &context, request);
       v1::Event e;
       while (last < target.load() && reader->Read(&e)) {
         if (e.type() != v1::SNAPSHOT && e.sequence() != last + 1) gap_free = false;
@@ -838,7 +905,7 @@ TEST_CASE("SIGTERM ends streams and exits 0", "[server]") {
   auto api = std::make_unique<Api>(acdd.target());
   grpc::ClientContext context;
   context.set_deadline(Deadline());
-  auto reader = api->supervisor->WatchEvents(&context, v1::WatchEventsRequest());
+  auto reader = WatchEvents(*api->supervisor, &context, v1::WatchEventsRequest());
   v1::Event event;
   REQUIRE(reader->Read(&event));
   // A wallboard that keeps reading and takes the final status, as a real one does. (The
@@ -869,13 +936,13 @@ TEST_CASE("SIGTERM exits after subscribers with deep backlogs went away", "[serv
     slow_args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
     std::vector<std::unique_ptr<Api>> clients;
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-    std::vector<std::unique_ptr<grpc::ClientReader<v1::Event>>> readers;
+    std::vector<std::unique_ptr<EventReader>> readers;
     for (int i = 0; i < 12; ++i) {
       clients.push_back(std::make_unique<Api>(acdd.target(), slow_args));
       contexts.push_back(std::make_unique<grpc::ClientContext>());
       contexts.back()->set_deadline(Deadline());
       readers.push_back(
-          clients.back()->supervisor->WatchEvents(contexts.back().get(), v1::WatchEventsRequest()));
+          WatchEvents(*clients.back()->supervisor, contexts.back().get(), v1::WatchEventsRequest()));
       v1::Event event;
       REQUIRE(readers.back()->Read(&event));  // registered; now it stops reading
     }
@@ -963,7 +1030,7 @@ TEST_CASE("Admin validates and applies rules while contacts wait", "[server]") {
 
   grpc::ClientContext watch;
   watch.set_deadline(Deadline());
-  auto events = api.supervisor->WatchEvents(&watch, v1::WatchEventsRequest());
+  auto events = WatchEvents(*api.supervisor, &watch, v1::WatchEventsRequest());
   v1::Event event;
   REQUIRE(events->Read(&event));  // snapshot
 

@@ -28,8 +28,16 @@ bool Push(Queue& q, const std::string& text,
 // Checks that `step` writes `text`, then returns from its StartWrite().
 void RequireWrite(Queue& q, const Step& step, const std::string& text) {
   REQUIRE(step.kind == Step::kWrite);
-  CHECK(*step.message == text);
+  REQUIRE(step.messages.size() == 1);
+  CHECK(*step.messages[0] == text);
   REQUIRE(q.WriteStarted().kind == Step::kNone);
+}
+
+// The texts a write step carries, joined: "abc" for a batch of a, b and c.
+std::string Texts(const Step& step) {
+  std::string texts;
+  for (const auto& message : step.messages) texts += *message;
+  return texts;
 }
 
 void RequireFinish(const Step& step, grpc::StatusCode code) {
@@ -64,14 +72,64 @@ TEST_CASE("writes are buffered while more are queued, but never the first", "[st
   CHECK_FALSE(step.more);  // the first write carries the headers: never buffered
   REQUIRE(q.WriteStarted().kind == Step::kNone);
   step = q.WriteDone(true);
-  CHECK(*step.message == "b");
+  CHECK(Texts(step) == "b");
   CHECK(step.more);  // c follows
   REQUIRE(q.WriteStarted().kind == Step::kNone);
   step = q.WriteDone(true);
-  CHECK(*step.message == "c");
+  CHECK(Texts(step) == "c");
   CHECK_FALSE(step.more);  // the last of the backlog flushes
   REQUIRE(q.WriteStarted().kind == Step::kNone);
   CHECK(q.WriteDone(true).kind == Step::kNone);
+}
+
+TEST_CASE("a batched stream writes everything waiting, up to max_batch, in order",
+          "[stream_queue]") {
+  Queue q(100, /*max_batch=*/3);
+  CHECK(Push(q, "a"));
+  Step step = q.Kick();  // only a was waiting: a batch of one, at once
+  REQUIRE(step.kind == Step::kWrite);
+  CHECK(Texts(step) == "a");
+  CHECK_FALSE(step.more);
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  for (const char* text : {"b", "c", "d", "e", "f", "g", "h"}) CHECK_FALSE(Push(q, text));
+  CHECK(q.pending() == 7);
+  step = q.WriteDone(true);
+  CHECK(Texts(step) == "bcd");
+  CHECK(step.more);  // e-h wait behind it
+  CHECK(q.pending() == 4);
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  step = q.WriteDone(true);
+  CHECK(Texts(step) == "efg");
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  step = q.WriteDone(true);
+  CHECK(Texts(step) == "h");
+  CHECK_FALSE(step.more);
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  CHECK(q.WriteDone(true).kind == Step::kNone);
+  CHECK(q.pending() == 0);
+}
+
+TEST_CASE("a batched stream counts its bound in messages and ends after its last batch",
+          "[stream_queue]") {
+  Queue q(4, /*max_batch=*/8);
+  Push(q, "a");
+  Push(q, "b");
+  Step step = q.Kick();
+  CHECK(Texts(step) == "ab");
+  REQUIRE(q.WriteStarted().kind == Step::kNone);
+  // The two in flight no longer count: four more fit, a fifth overflows.
+  for (const char* text : {"c", "d", "e", "f"}) Push(q, text);
+  Push(q, "g", Queue::PushResult::kCutOff);
+  RequireFinish(q.WriteDone(true), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  Queue r(10, /*max_batch=*/8);
+  Push(r, "a");
+  Push(r, "b");
+  CHECK_FALSE(r.EndAfterPending(grpc::Status::OK));  // the kick is already scheduled
+  step = r.Kick();
+  CHECK(Texts(step) == "ab");
+  REQUIRE(r.WriteStarted().kind == Step::kNone);
+  RequireFinish(r.WriteDone(true), grpc::StatusCode::OK);
 }
 
 TEST_CASE("a write done before its StartWrite returned is continued by the starter",
