@@ -63,8 +63,16 @@ void EventFeed::Release(const std::string& client) {
 void BatchPacker<v1::Event, v1::EventBatch>::Pack(
     std::span<const std::shared_ptr<const v1::Event>> events, v1::EventBatch* batch) {
   // Clear() keeps the previous batch's elements, and their strings' buffers, for add_events()
-  // to reuse: once warm, packing copies bytes and allocates nothing.
-  batch->Clear();
+  // to reuse: once warm, packing copies bytes and allocates nothing. After a burst (a
+  // resume backlog, a subscriber that fell behind) a small batch lets the big one go, so
+  // an idle subscriber holds a few events' worth, not --event-batch's.
+  constexpr int kKeptWhenSmall = 16;
+  if (events.size() <= static_cast<size_t>(kKeptWhenSmall) &&
+      batch->events().Capacity() > 4 * kKeptWhenSmall) {
+    *batch = v1::EventBatch();
+  } else {
+    batch->Clear();
+  }
   for (const std::shared_ptr<const v1::Event>& event : events) *batch->add_events() = *event;
 }
 
