@@ -195,7 +195,8 @@ int main(int argc, char** argv) {
   app.add_option("--event-ring", flags.event_ring, "recent events kept for WatchEvents resume")
       ->capture_default_str();
   app.add_option("--stream-buffer", flags.stream_buffer,
-                 "messages a stream subscriber may fall behind before it is cut off")
+                 "events (WatchEvents) or updates (WatchOffers, WatchContact) a stream "
+                 "subscriber may fall behind before it is cut off")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   app.add_option("--event-batch", flags.event_batch,
