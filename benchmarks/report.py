@@ -344,6 +344,12 @@ def main():
                          "whole run, all subscribers",
                          f"{s['events_delivered_whole_run'] / s['messages_whole_run']:.1f}", "",
                          ""))
+        cpu = load(os.path.join(results, "cpu_stream_acdd_paced.json"))
+        if cpu and s.get("events_delivered_whole_run"):
+            rows.append(("WatchEvents -> acdd (paced): acdd's CPU per 1,000 events delivered "
+                         "(all its threads, unary load included; whole run)",
+                         f"{1e9 * cpu['cpu_s'] / s['events_delivered_whole_run']:.0f} us", "",
+                         ""))
         rows.append(("WatchEvents -> acdd (paced): engine events/s in the window, "
                      "unary RPCs/s meanwhile",
                      f"{fmt(s['engine_events_per_s'])}, {fmt(s['load']['rpcs_per_s'])}", "", ""))

@@ -209,7 +209,9 @@ stream() {  # stream NAME TARGET separate|shared EXTRA_ARGS...
     --channels "$channels" --allow-errors --out "$results/stream_$name.json" "$@" \
     >/dev/null || true
 }
-stream acdd_paced "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate"
+# acdd's CPU over the paced run (all its threads), for its CPU per delivered event.
+with_server_cpu "$acdd_pid" "$results/cpu_stream_acdd_paced.json" "$duration_s + 1" \
+  stream acdd_paced "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate"
 stream acdd_low "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate_low"
 stream acdd_full "$acdd_target" separate --in-flight "$in_flight"
 # The ceiling: echo_server writes synthetic events back to back, no unary load.

@@ -1,12 +1,16 @@
 #include "engine/server/event_feed.h"
 
-#include <atomic>
+#include <grpc/slice.h>
+
 #include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/core/assert.h"
 #include "engine/server/api_mapping.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "spdlog/spdlog.h"
 
 namespace acd::server {
@@ -32,7 +36,7 @@ EventFeed::EventFeed(boost::asio::io_context& core, FanOut& fan_out, Options opt
 EventFeed::~EventFeed() = default;
 
 uint64_t EventFeed::oldest_retained() const {
-  return ring_.empty() ? 0 : ring_.front()->sequence();
+  return ring_.empty() ? 0 : ring_.front()->sequence;
 }
 
 absl::Status EventFeed::Admit(const std::string& client) {
@@ -60,20 +64,35 @@ void EventFeed::Release(const std::string& client) {
 
 // ---- WatchEvents ----
 
-void BatchPacker<v1::Event, v1::EventBatch>::Pack(
-    std::span<const std::shared_ptr<const v1::Event>> events, v1::EventBatch* batch) {
-  // Clear() keeps the previous batch's elements, and their strings' buffers, for add_events()
-  // to reuse: once warm, packing copies bytes and allocates nothing. After a burst (a
-  // resume backlog, a subscriber that fell behind) a small batch lets the big one go, so
-  // an idle subscriber holds a few events' worth, not --event-batch's.
-  constexpr int kKeptWhenSmall = 16;
-  if (events.size() <= static_cast<size_t>(kKeptWhenSmall) &&
-      batch->events().Capacity() > 4 * kKeptWhenSmall) {
-    *batch = v1::EventBatch();
-  } else {
-    batch->Clear();
-  }
-  for (const std::shared_ptr<const v1::Event>& event : events) *batch->add_events() = *event;
+std::shared_ptr<const EncodedEvent> EncodeEvent(const v1::Event& event) {
+  using google::protobuf::io::CodedOutputStream;
+  using google::protobuf::internal::WireFormatLite;
+  // EventBatch.events is field 1, length-delimited: its tag, then the Event's size.
+  constexpr uint32_t kTag = (v1::EventBatch::kEventsFieldNumber << 3) |
+                            WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  const size_t size = event.ByteSizeLong();  // caches the sizes the write below uses
+  const size_t header = CodedOutputStream::VarintSize32(kTag) +
+                        CodedOutputStream::VarintSize32(static_cast<uint32_t>(size));
+  grpc_slice slice = grpc_slice_malloc(header + size);
+  uint8_t* out = GRPC_SLICE_START_PTR(slice);
+  out = CodedOutputStream::WriteVarint32ToArray(kTag, out);
+  out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), out);
+  out = event.SerializeWithCachedSizesToArray(out);
+  ACD_ASSERT(out == GRPC_SLICE_END_PTR(slice));
+  auto encoded = std::make_shared<EncodedEvent>();
+  encoded->sequence = event.sequence();
+  encoded->element = grpc::Slice(slice, grpc::Slice::STEAL_REF);
+  return encoded;
+}
+
+const grpc::ByteBuffer* BatchPacker<EncodedEvent, grpc::ByteBuffer>::Pack(
+    std::span<const std::shared_ptr<const EncodedEvent>> events) {
+  // The buffer takes a reference to each element; no byte is copied.
+  for (const std::shared_ptr<const EncodedEvent>& event : events) slices_.push_back(event->element);
+  grpc::ByteBuffer batch(slices_.data(), slices_.size());
+  batch_.Swap(&batch);
+  slices_.clear();  // keeps its capacity; the buffer holds its own references
+  return &batch_;
 }
 
 absl::Status EventFeed::WatchEvents(EventStream* stream, uint64_t after_sequence,
@@ -94,12 +113,12 @@ absl::Status EventFeed::WatchEvents(EventStream* stream, uint64_t after_sequence
   if (absl::Status s = Admit(client); !s.ok()) return s;
 
   if (after_sequence == 0) {
-    auto snapshot = std::make_shared<v1::Event>();
-    ToProto(engine_->Snapshot(), engine_->config().stats_window, snapshot->mutable_snapshot());
-    snapshot->set_type(v1::SNAPSHOT);
-    snapshot->set_sequence(snapshot->snapshot().sequence());
-    *snapshot->mutable_time() = snapshot->snapshot().time();
-    stream->Push(std::move(snapshot));
+    v1::Event snapshot;
+    ToProto(engine_->Snapshot(), engine_->config().stats_window, snapshot.mutable_snapshot());
+    snapshot.set_type(v1::SNAPSHOT);
+    snapshot.set_sequence(snapshot.snapshot().sequence());
+    *snapshot.mutable_time() = snapshot.snapshot().time();
+    stream->Push(EncodeEvent(snapshot));
   } else {
     // The backlog comes from the ring; make room for it on top of the live buffer.
     const size_t backlog = last - after_sequence;
@@ -340,24 +359,15 @@ void EventFeed::RefreshStale() {
 // ---- Every event ----
 
 void EventFeed::OnEvent(const core::Event& event) {
-  std::shared_ptr<v1::Event> message;
-  if (options_.ring_events > 0 && ring_.size() >= options_.ring_events) {
-    // The oldest event leaves the ring. If no stream holds it any more (streams release
-    // theirs on other threads, after the write), its message is reused: its strings keep
-    // their buffers, so converting the new event allocates nothing.
-    std::shared_ptr<const v1::Event> oldest = std::move(ring_.front());
-    ring_.pop_front();
-    if (oldest.use_count() == 1) {
-      // Pairs with the release of the last other holder: its reads are done.
-      std::atomic_thread_fence(std::memory_order_acquire);
-      message = std::const_pointer_cast<v1::Event>(std::move(oldest));  // ToProto overwrites it
-    }
+  // Converted into one reused message (its strings keep their buffers), then encoded once
+  // for the ring and every subscriber.
+  ToProto(event, &event_);
+  std::shared_ptr<const EncodedEvent> encoded = EncodeEvent(event_);
+  if (options_.ring_events > 0) {
+    if (ring_.size() >= options_.ring_events) ring_.pop_front();
+    ring_.push_back(encoded);
   }
-  if (message == nullptr) message = std::make_shared<v1::Event>();
-  ToProto(event, message.get());
-  std::shared_ptr<const v1::Event> shared = std::move(message);
-  if (options_.ring_events > 0) ring_.push_back(shared);
-  for (EventStream* stream : event_streams_) stream->Push(shared);
+  for (EventStream* stream : event_streams_) stream->Push(encoded);
 
   FanOutToAgent(event);
 

@@ -18,6 +18,9 @@
 #ifndef ACD_ENGINE_SERVER_EVENT_FEED_H_
 #define ACD_ENGINE_SERVER_EVENT_FEED_H_
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
@@ -26,6 +29,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -42,14 +46,32 @@
 
 namespace acd::server {
 
-// WatchEvents packs the events waiting for a subscriber into one EventBatch a write.
-template <>
-struct BatchPacker<v1::Event, v1::EventBatch> {
-  static void Pack(std::span<const std::shared_ptr<const v1::Event>> events,
-                   v1::EventBatch* batch);
+// One event as WatchEvents sends it, encoded once for all subscribers: `element` holds the
+// bytes of one entry of EventBatch.events (field 1's tag, the Event's length, the Event),
+// so an EventBatch on the wire is such elements one after another. A write to a
+// subscriber refers to the elements (reference-counted slices); it copies and serializes
+// nothing.
+struct EncodedEvent {
+  uint64_t sequence = 0;
+  grpc::Slice element;
 };
 
-using EventStream = OutboundStream<v1::Event, v1::EventBatch>;
+// Encodes `event` as one element of EventBatch.events.
+std::shared_ptr<const EncodedEvent> EncodeEvent(const v1::Event& event);
+
+// WatchEvents packs the events waiting for a subscriber into one EventBatch a write, as
+// the encoded elements side by side in one ByteBuffer.
+template <>
+class BatchPacker<EncodedEvent, grpc::ByteBuffer> {
+ public:
+  const grpc::ByteBuffer* Pack(std::span<const std::shared_ptr<const EncodedEvent>> events);
+
+ private:
+  std::vector<grpc::Slice> slices_;  // scratch, empty between calls
+  grpc::ByteBuffer batch_;
+};
+
+using EventStream = OutboundStream<EncodedEvent, grpc::ByteBuffer>;
 using OfferStream = OutboundStream<v1::AgentUpdate>;
 using ContactStream = OutboundStream<v1::ContactStatus>;
 
@@ -124,7 +146,8 @@ class EventFeed final : public core::EventSink {
   const core::Engine* engine_ = nullptr;
   bool accepting_ = true;
 
-  std::deque<std::shared_ptr<const v1::Event>> ring_;
+  std::deque<std::shared_ptr<const EncodedEvent>> ring_;
+  v1::Event event_;  // scratch for OnEvent: converted into, then encoded
   absl::flat_hash_set<EventStream*> event_streams_;
 
   absl::flat_hash_map<std::string, absl::flat_hash_set<OfferStream*>> offer_streams_;

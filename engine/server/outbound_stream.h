@@ -42,13 +42,14 @@
 
 namespace acd::server {
 
-// Packs `messages` (1 or more, in order) into `*wire`, replacing what it held. Specialized
-// for each batched stream (event_feed.h); `wire` is reused from write to write, so an
-// implementation that overwrites its elements in place allocates nothing once warm.
+// Packs the messages a write takes (1 or more, in order) into the Wire message it sends.
+// Specialized for each batched stream (event_feed.h). One packer per stream, used by one
+// thread at a time, between writes; it may keep buffers from write to write.
+//
+//   const Wire* Pack(std::span<const std::shared_ptr<const Msg>> messages);
+//     Replaces what the packer held; the result is valid until the next Pack().
 template <class Msg, class Wire>
-struct BatchPacker {
-  static void Pack(std::span<const std::shared_ptr<const Msg>> messages, Wire* wire);
-};
+class BatchPacker;
 
 template <class Msg, class Wire = Msg>
 class OutboundStream final : public grpc::ServerWriteReactor<Wire>, public Kickable {
@@ -111,9 +112,8 @@ class OutboundStream final : public grpc::ServerWriteReactor<Wire>, public Kicka
       const grpc::WriteOptions options =
           step.more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions();
       if constexpr (kBatched) {
-        // wire_ is free: the previous write completed before this step was made.
-        BatchPacker<Msg, Wire>::Pack(step.messages, &wire_);
-        this->StartWrite(&wire_, options);
+        // The packer is free: the previous write completed before this step was made.
+        this->StartWrite(packer_.Pack(step.messages), options);
       } else {
         this->StartWrite(step.messages.front().get(), options);
       }
@@ -134,9 +134,9 @@ class OutboundStream final : public grpc::ServerWriteReactor<Wire>, public Kicka
   boost::asio::io_context& core_;
   FanOut& fan_out_;
   StreamQueue<Msg> queue_;
-  // The message being written, for a batched stream: touched only by the thread
+  // Packs the message being written, for a batched stream: touched only by the thread
   // performing the current step, and only between writes.
-  [[no_unique_address]] std::conditional_t<kBatched, Wire, std::monostate> wire_;
+  [[no_unique_address]] std::conditional_t<kBatched, BatchPacker<Msg, Wire>, std::monostate> packer_;
   const std::string name_;
   std::function<void()> on_done_;  // core thread
 };

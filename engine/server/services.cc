@@ -316,13 +316,18 @@ grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerCon
   });
 }
 
-grpc::ServerWriteReactor<v1::EventBatch>* SupervisorService::WatchEvents(
-    grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::WatchEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   const std::string client = context->peer();
   auto* stream = new EventStream(loop_.io(), loop_.fan_out(), stream_buffer_,
                                  "WatchEvents " + client, event_batch_);
-  loop_.Post([stream, client, after = request->after_sequence()](Engine&, EventFeed& feed) {
-    absl::Status status = feed.WatchEvents(stream, after, client);
+  v1::WatchEventsRequest parsed;
+  grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer
+  const bool valid =
+      grpc::SerializationTraits<v1::WatchEventsRequest>::Deserialize(&bytes, &parsed).ok();
+  loop_.Post([stream, client, valid, after = parsed.after_sequence()](Engine&, EventFeed& feed) {
+    absl::Status status = valid ? feed.WatchEvents(stream, after, client)
+                                : absl::InvalidArgumentError("WatchEventsRequest does not parse");
     if (!status.ok()) stream->CutOff(ToGrpc(status));
   });
   return stream;

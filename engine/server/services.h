@@ -91,8 +91,11 @@ class AgentDeskService final : public v1::AgentDesk::CallbackService {
   const size_t stream_buffer_;
 };
 
-// For wallboards and supervisors.
-class SupervisorService final : public v1::Supervisor::CallbackService {
+// For wallboards and supervisors. WatchEvents is served raw (ByteBuffer in and out): its
+// batches are written from events encoded once for all subscribers (EncodedEvent), and
+// its request is parsed here.
+class SupervisorService final
+    : public v1::Supervisor::WithRawCallbackMethod_WatchEvents<v1::Supervisor::CallbackService> {
  public:
   // `event_batch`: the most events one WatchEvents message carries.
   SupervisorService(CoreLoop& loop, size_t stream_buffer, size_t event_batch)
@@ -101,8 +104,10 @@ class SupervisorService final : public v1::Supervisor::CallbackService {
   grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
                                         const v1::SnapshotRequest* request,
                                         v1::Snapshot* response) override;
-  grpc::ServerWriteReactor<v1::EventBatch>* WatchEvents(
-      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  // A WatchEventsRequest in, a stream of EventBatch out; INVALID_ARGUMENT if the request
+  // does not parse.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchEvents(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
                                             const v1::SetStateRequest* request,
                                             v1::AgentStatus* response) override;

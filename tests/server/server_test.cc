@@ -727,11 +727,63 @@ TEST_CASE("WatchEvents sends a backlog in batches of at most --event-batch, in o
   context.TryCancel();
 }
 
-TEST_CASE("events keep exactly their own fields when the ring reuses its messages", "[server]") {
-  // A ring of 4: from the fifth event on, the message of the event leaving the ring is
-  // reused for the next one. Contact and agent events alternate, so a field left over
-  // from the previous use (an agent id on a contact event, a queue on an agent event)
-  // would show.
+// Calls a server-streaming method with raw bytes and reads what comes back, cancelling
+// the call once `max_messages` came.
+grpc::Status StreamRaw(std::shared_ptr<grpc::Channel> channel, const std::string& method,
+                       const std::string& body, int max_messages, int* messages) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&context, method, &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  const auto step = [&](int expected) {
+    REQUIRE(cq.Next(&tag, &ok));
+    REQUIRE(tag == reinterpret_cast<void*>(expected));
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  REQUIRE(step(1));
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1);
+  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+  step(2);
+  grpc::ByteBuffer reply;
+  *messages = 0;
+  for (;;) {
+    call->Read(&reply, reinterpret_cast<void*>(3));
+    if (!step(3)) break;
+    if (++*messages == max_messages) context.TryCancel();
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  step(4);
+  return status;
+}
+
+TEST_CASE("a WatchEvents request that does not parse is INVALID_ARGUMENT", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  int messages = -1;
+  // Field 1 (after_sequence) as a varint whose bytes run out.
+  grpc::Status status = StreamRaw(api.channel, "/acd.v1.Supervisor/WatchEvents",
+                                  std::string("\x08\xff", 2), 1, &messages);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(status.error_message(), Catch::Contains("WatchEventsRequest"));
+  CHECK(messages == 0);
+  // The same call with a valid request gets its snapshot; the client then hangs up.
+  status = StreamRaw(api.channel, "/acd.v1.Supervisor/WatchEvents", std::string("\x08\x00", 2),
+                     1, &messages);
+  CHECK(messages == 1);
+  CHECK(status.error_code() == grpc::StatusCode::CANCELLED);
+}
+
+TEST_CASE("events keep exactly their own fields when the feed reuses its message", "[server]") {
+  // The feed converts every event into one reused message before encoding it, and the
+  // ring of 4 drops and replaces its oldest from the fifth event on. Contact and agent
+  // events alternate, so a field left over from the previous event (an agent id on a
+  // contact event, a queue on an agent event) would show.
   AcddProcess acdd({"--event-ring", "4"});
   Api api(acdd.target());
   grpc::ClientContext context;
