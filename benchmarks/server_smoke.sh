@@ -30,13 +30,19 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 [[ -n "$target" ]] || { echo "server_smoke: $server did not start" >&2; exit 1; }
+# Each phase says when it starts, so a run that hangs (ctest's TIMEOUT) shows where.
+phase() { echo "server_smoke: $(date +%T.%N | cut -c1-12) $*"; }
+phase load
 "$client" --target "$target" --mode load --channels 2 --in-flight 64 --pairs 300 \
   --warmup-s 0 --duration-s 8 "$@"
+phase roundtrip
 "$client" --target "$target" --mode roundtrip --pairs 50 --warmup-s 0 --duration-s 8 "$@"
+phase stream
 "$client" --target "$target" --mode stream --subscribers 4 --channels 2 \
   --in-flight "${STREAM_IN_FLIGHT:-8}" \
   --warmup-s 0 --duration-s 0.5 "$@"
 if [[ -n "${ACDCTL:-}" ]]; then
+  phase acdctl
   "$ACDCTL" --target "$target" enqueue smoke-duplicate >/dev/null
   if answer=$("$ACDCTL" --target "$target" enqueue smoke-duplicate 2>&1); then
     echo "server_smoke: a repeated enqueue was accepted" >&2
@@ -49,6 +55,7 @@ if command -v h2load >/dev/null; then
   body=$(mktemp)
   trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out" "$body"' EXIT
   for call in enqueue:EnqueueContact get-contact:GetContact; do
+    phase "h2load ${call#*:}"
     "$client" --mode h2load-body --h2load-call "${call%%:*}" --body "$body"
     summary=$(h2load -c 2 -m 8 -n 200 -d "$body" -H 'content-type: application/grpc' \
       -H 'te: trailers' "http://$target/acd.v1.Gateway/${call#*:}" | grep '^requests:')
