@@ -366,6 +366,17 @@ def main():
                      "flight): events/s delivered / subscribers cut off / unary RPCs/s",
                      f"{fmt(s['events_per_s'])} / {fmt(s['subscribers_cut_off'])} / "
                      f"{fmt(s['load']['rpcs_per_s'])}", "", ""))
+    s = load(os.path.join(results, "stream_acdd_full_split.json"))
+    if s:
+        cpu = load(os.path.join(results, "cpu_stream_acdd_full_split.json"))
+        per_k = (f" / {1e9 * cpu['cpu_s'] / s['events_delivered_whole_run']:.0f} us"
+                 if cpu and s.get("events_delivered_whole_run") else "")
+        rows.append(("WatchEvents -> acdd under full unary load, acdd held to CPU 0 and the "
+                     "load client (subscribers and unary load) to CPU 1 (a diagnostic of the "
+                     "server's capacity): events/s delivered / subscribers cut off / unary "
+                     "RPCs/s / acdd's CPU per 1,000 events delivered",
+                     f"{fmt(s['events_per_s'])} / {fmt(s['subscribers_cut_off'])} / "
+                     f"{fmt(s['load']['rpcs_per_s'])}{per_k}", "", ""))
     for name, what in (("echo_ceiling", "one connection each"),
                        ("echo_ceiling_shared", "all on one connection")):
         s = load(os.path.join(results, f"stream_{name}.json"))
@@ -373,7 +384,8 @@ def main():
             rows.append((f"WatchEvents -> echo_server ceiling, {s['subscribers']} subscribers "
                          f"({what}), no engine, no unary load: events/s delivered",
                          fmt(s["events_per_s"]), "", ""))
-    for name in ("acdd_paced", "acdd_low", "acdd_full", "echo_ceiling", "echo_ceiling_shared"):
+    for name in ("acdd_paced", "acdd_low", "acdd_full", "acdd_full_split", "echo_ceiling",
+                 "echo_ceiling_shared"):
         s = load(os.path.join(results, f"stream_{name}.json"))
         if s and s.get("subscribers_ended_otherwise"):
             rows.append((f"WatchEvents ({name}): subscribers ended otherwise",
@@ -449,7 +461,10 @@ def main():
                  "loop at full speed. Events/s = live events received by all subscribers "
                  "together in the window / window. acdd sends each subscriber every event "
                  "waiting for it in one `EventBatch` per write (up to `--event-batch`, 256), so "
-                 "a subscriber with a backlog gets many events per gRPC message. The "
+                 "a subscriber with a backlog gets many events per gRPC message; each event "
+                 "is serialized once, and a write sends the waiting events' bytes by "
+                 "reference. acdd's CPU is read from /proc over the whole client run. The "
+                 "split run holds acdd to CPU 0 and the load client to CPU 1. The "
                  "echo_server ceiling streams synthetic events in full batches of 256 as fast "
                  "as the subscribers read, with no engine and no unary load.")
     lines.append("- Unloaded round trip: one connection, one RPC at a time, for 5 s, from "

@@ -200,11 +200,12 @@ stream_rate=${STREAM_RATE:-1500}
 # A low rate that acdd's fan-out keeps up with here (100 x 2 x 100 = 20,000 events/s), to
 # show the streams work and where the capacity lies.
 stream_rate_low=${STREAM_RATE_LOW:-100}
+client_prefix=()  # a command the load client runs under (taskset, below)
 stream() {  # stream NAME TARGET separate|shared EXTRA_ARGS...
   local name=$1 t=$2 kind=$3
   shift 3
   log "stream: $name"
-  "$bin_load" --target "$t" --label "$name" --mode stream --subscribers 100 \
+  "${client_prefix[@]}" "$bin_load" --target "$t" --label "$name" --mode stream --subscribers 100 \
     --subscriber-channels "$kind" --duration-s "$duration_s" --warmup-s 1 \
     --channels "$channels" --allow-errors --out "$results/stream_$name.json" "$@" \
     >/dev/null || true
@@ -214,6 +215,18 @@ with_server_cpu "$acdd_pid" "$results/cpu_stream_acdd_paced.json" "$duration_s +
   stream acdd_paced "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate"
 stream acdd_low "$acdd_target" separate --in-flight "$in_flight" --rate "$stream_rate_low"
 stream acdd_full "$acdd_target" separate --in-flight "$in_flight"
+# The same with acdd held to one CPU and the load client (100 subscribers and the unary
+# load) to the other, so neither takes CPU from the other: a diagnostic of the server's
+# capacity. Sharing both CPUs, as above, a client that gets smaller batches spends more
+# CPU per event, and that CPU comes out of acdd's.
+if command -v taskset >/dev/null && (($(nproc) >= 2)); then
+  taskset -a -p -c 0 "$acdd_pid" >/dev/null
+  client_prefix=(taskset -c 1)
+  with_server_cpu "$acdd_pid" "$results/cpu_stream_acdd_full_split.json" "$duration_s + 1" \
+    stream acdd_full_split "$acdd_target" separate --in-flight "$in_flight"
+  client_prefix=()
+  taskset -a -p -c "0-$(($(nproc) - 1))" "$acdd_pid" >/dev/null
+fi
 # The ceiling: echo_server writes synthetic events back to back, no unary load.
 stream echo_ceiling "$echo_target" separate --in-flight 0
 stream echo_ceiling_shared "$echo_target" shared --in-flight 0
