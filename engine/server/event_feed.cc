@@ -36,7 +36,7 @@ EventFeed::EventFeed(boost::asio::io_context& core, FanOut& fan_out, Options opt
 EventFeed::~EventFeed() = default;
 
 uint64_t EventFeed::oldest_retained() const {
-  return ring_.empty() ? 0 : ring_.front()->sequence;
+  return ring_.empty() ? 0 : ring_[ring_head_].event.sequence();
 }
 
 absl::Status EventFeed::Admit(const std::string& client) {
@@ -123,8 +123,10 @@ absl::Status EventFeed::WatchEvents(EventStream* stream, uint64_t after_sequence
     // The backlog comes from the ring; make room for it on top of the live buffer.
     const size_t backlog = last - after_sequence;
     stream->set_capacity(options_.subscriber_buffer + backlog);
-    for (auto it = ring_.end() - static_cast<std::ptrdiff_t>(backlog); it != ring_.end(); ++it) {
-      stream->Push(*it);
+    for (size_t k = ring_.size() - backlog; k < ring_.size(); ++k) {
+      RingEntry& entry = RingAt(k);
+      if (entry.encoded == nullptr) entry.encoded = EncodeEvent(entry.event);
+      stream->Push(entry.encoded);
     }
   }
   event_streams_.insert(stream);
@@ -358,16 +360,28 @@ void EventFeed::RefreshStale() {
 
 // ---- Every event ----
 
+EventFeed::RingEntry& EventFeed::NextRingSlot() {
+  if (ring_.size() < options_.ring_events) return ring_.emplace_back();
+  RingEntry& oldest = ring_[ring_head_];
+  ring_head_ = (ring_head_ + 1) % ring_.size();
+  return oldest;
+}
+
 void EventFeed::OnEvent(const core::Event& event) {
-  // Converted into one reused message (its strings keep their buffers), then encoded once
-  // for the ring and every subscriber.
-  ToProto(event, &event_);
-  std::shared_ptr<const EncodedEvent> encoded = EncodeEvent(event_);
-  if (options_.ring_events > 0) {
-    if (ring_.size() >= options_.ring_events) ring_.pop_front();
-    ring_.push_back(encoded);
+  // Converted into a message that is reused (its strings keep their buffers), and encoded
+  // once for all subscribers if there are any; a ring entry left unencoded is encoded if
+  // a resume asks for it.
+  RingEntry* slot = options_.ring_events > 0 ? &NextRingSlot() : nullptr;
+  if (slot != nullptr || !event_streams_.empty()) {
+    v1::Event& message = slot != nullptr ? slot->event : event_;
+    ToProto(event, &message);
+    std::shared_ptr<const EncodedEvent> encoded;
+    if (!event_streams_.empty()) {
+      encoded = EncodeEvent(message);
+      for (EventStream* stream : event_streams_) stream->Push(encoded);
+    }
+    if (slot != nullptr) slot->encoded = std::move(encoded);
   }
-  for (EventStream* stream : event_streams_) stream->Push(encoded);
 
   FanOutToAgent(event);
 

@@ -25,7 +25,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -146,8 +145,22 @@ class EventFeed final : public core::EventSink {
   const core::Engine* engine_ = nullptr;
   bool accepting_ = true;
 
-  std::deque<std::shared_ptr<const EncodedEvent>> ring_;
-  v1::Event event_;  // scratch for OnEvent: converted into, then encoded
+  // One event of the resume ring. Its message is converted into in place, so once the
+  // ring has wrapped, taking an event allocates nothing; it is encoded only when a stream
+  // needs it (at once while there are WatchEvents subscribers, else on a resume).
+  struct RingEntry {
+    v1::Event event;
+    std::shared_ptr<const EncodedEvent> encoded;  // null until a stream needed it
+  };
+  // The slot for the next event: a new one until the ring holds `ring_events`, then the
+  // oldest one's.
+  RingEntry& NextRingSlot();
+  // The ring's k-th event, oldest first.
+  RingEntry& RingAt(size_t k) { return ring_[(ring_head_ + k) % ring_.size()]; }
+
+  std::vector<RingEntry> ring_;  // circular once full; the oldest at ring_head_
+  size_t ring_head_ = 0;
+  v1::Event event_;  // converted into when there is no ring (--event-ring 0)
   absl::flat_hash_set<EventStream*> event_streams_;
 
   absl::flat_hash_map<std::string, absl::flat_hash_set<OfferStream*>> offer_streams_;
