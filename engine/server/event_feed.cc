@@ -80,7 +80,6 @@ std::shared_ptr<const EncodedEvent> EncodeEvent(const v1::Event& event) {
   out = event.SerializeWithCachedSizesToArray(out);
   ACD_ASSERT(out == GRPC_SLICE_END_PTR(slice));
   auto encoded = std::make_shared<EncodedEvent>();
-  encoded->sequence = event.sequence();
   encoded->element = grpc::Slice(slice, grpc::Slice::STEAL_REF);
   return encoded;
 }

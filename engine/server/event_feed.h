@@ -51,7 +51,6 @@ namespace acd::server {
 // subscriber refers to the elements (reference-counted slices); it copies and serializes
 // nothing.
 struct EncodedEvent {
-  uint64_t sequence = 0;
   grpc::Slice element;
 };
 

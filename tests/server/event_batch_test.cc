@@ -60,8 +60,11 @@ TEST_CASE("an encoded event is one element of EventBatch.events, byte for byte",
   for (int q = 0; q < 2000; ++q) big.mutable_snapshot()->add_queues()->set_queue("queue");
   for (const v1::Event* e : {&small, &mid, &big}) {
     const EncodedPtr encoded = EncodeEvent(*e);
-    CHECK(encoded->sequence == e->sequence());
     CHECK(Bytes(encoded->element) == BatchOf({*e}));
+    v1::EventBatch parsed;
+    REQUIRE(parsed.ParseFromString(Bytes(encoded->element)));
+    REQUIRE(parsed.events_size() == 1);
+    CHECK(parsed.events(0).sequence() == e->sequence());
   }
   CHECK(EncodeEvent(big)->element.size() > 16384);
 }
