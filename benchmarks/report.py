@@ -187,6 +187,14 @@ def server_cpu_us(cpu, rpcs_per_s):
     return 1e6 * cpu["cpu_s"] / (rpcs_per_s * cpu["client_s"])
 
 
+def server_cpu_us_per_k_events(cpu, stream):
+    """A server's CPU per 1,000 events delivered in us, over a stream run's whole length
+    (run.sh's with_server_cpu around it), or None without the figures."""
+    if not cpu or not stream.get("events_delivered_whole_run"):
+        return None
+    return 1e9 * cpu["cpu_s"] / stream["events_delivered_whole_run"]
+
+
 def rounds_label(label, ratios):
     return f"{label} (median of rounds: " + ", ".join(f"{x:.2f}" for x in ratios) + ")"
 
@@ -344,12 +352,12 @@ def main():
                          "whole run, all subscribers",
                          f"{s['events_delivered_whole_run'] / s['messages_whole_run']:.1f}", "",
                          ""))
-        cpu = load(os.path.join(results, "cpu_stream_acdd_paced.json"))
-        if cpu and s.get("events_delivered_whole_run"):
+        per_k = server_cpu_us_per_k_events(
+            load(os.path.join(results, "cpu_stream_acdd_paced.json")), s)
+        if per_k is not None:
             rows.append(("WatchEvents -> acdd (paced): acdd's CPU per 1,000 events delivered "
                          "(all its threads, unary load included; whole run)",
-                         f"{1e9 * cpu['cpu_s'] / s['events_delivered_whole_run']:.0f} us", "",
-                         ""))
+                         f"{per_k:.0f} us", "", ""))
         rows.append(("WatchEvents -> acdd (paced): engine events/s in the window, "
                      "unary RPCs/s meanwhile",
                      f"{fmt(s['engine_events_per_s'])}, {fmt(s['load']['rpcs_per_s'])}", "", ""))
@@ -368,9 +376,9 @@ def main():
                      f"{fmt(s['load']['rpcs_per_s'])}", "", ""))
     s = load(os.path.join(results, "stream_acdd_full_split.json"))
     if s:
-        cpu = load(os.path.join(results, "cpu_stream_acdd_full_split.json"))
-        per_k = (f" / {1e9 * cpu['cpu_s'] / s['events_delivered_whole_run']:.0f} us"
-                 if cpu and s.get("events_delivered_whole_run") else "")
+        per_k = server_cpu_us_per_k_events(
+            load(os.path.join(results, "cpu_stream_acdd_full_split.json")), s)
+        per_k = f" / {per_k:.0f} us" if per_k is not None else ""
         rows.append(("WatchEvents -> acdd under full unary load, acdd held to CPU 0 and the "
                      "load client (subscribers and unary load) to CPU 1 (a diagnostic of the "
                      "server's capacity): events/s delivered / subscribers cut off / unary "
