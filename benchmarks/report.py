@@ -219,6 +219,19 @@ def h2load_rows(results, prefix, method, ratio_label):
     return rows
 
 
+def pgo_rows(results):
+    """The plain core against the profile-guided one, side by side (compare_core.sh)."""
+    path = os.path.join(results, "core_pgo_pairs.txt")
+    if not os.path.exists(path):
+        return []
+    pairs = [float(m.group(1)) for m in re.finditer(r"new/old ([0-9.]+)", open(path).read())]
+    if not pairs:
+        return [("core (1) profile-guided build over the plain one", "no pairs", "", "")]
+    return [(f"core (1) profile-guided build over the plain one: decisions/s ratio, both run "
+             f"at once, one per CPU (median of {len(pairs)} pairs: "
+             f"{', '.join(fmt(r, 2) for r in pairs)})", fmt(statistics.median(pairs), 2), "", "")]
+
+
 def main():
     results, md_path = sys.argv[1], sys.argv[2]
     start = load(os.path.join(results, "machine_start.json")) or {}
@@ -241,6 +254,9 @@ def main():
     lines.append(f"- Date (UTC): {start.get('date', '?')}")
     lines.append(f"- Machine: {machine.get('nproc', '?')} CPUs, {machine.get('cpu', '?')}, "
                  f"Linux {machine.get('kernel', '?')}")
+    build = load(os.path.join(results, "build.json")) or {}
+    if build.get("core"):
+        lines.append(f"- Build: Release; engine/core {build['core']}")
     lines.append(f"- Load average (1/5/15 min) before the run: "
                  f"{' / '.join(machine.get('loadavg', ['?']))}; after: "
                  f"{' / '.join(end.get('loadavg', ['?']))}")
@@ -252,6 +268,7 @@ def main():
 
     rows = []
     rows += core_rows(load(os.path.join(results, "core.json")))
+    rows += pgo_rows(results)
     for name, what in (("small", "180/h, AHT 240 s, 14 agents"),
                        ("medium", "3,600/h, AHT 180 s, 200 agents, patience 120 s"),
                        ("large", "20,000/h, AHT 300 s, 1,700 agents")):

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the Release tree with the core optimized by a profile of its own work
+# (profile-guided optimization, GCC; engine/core/CMakeLists.txt, ACD_PGO):
+#   1. builds acd-sim with the core instrumented (ACD_PGO=GENERATE);
+#   2. trains: acd-sim plays every shipped scenario (simulators/scenarios/*.textproto, five
+#      seeds each: multi-queue, skills, expansion, abandons, callbacks, RONA) and two
+#      single-queue centers of its quick form, in virtual time, so the core records which
+#      branches and calls a center's day takes. Nothing here runs the benchmarks;
+#   3. rebuilds the core with that profile (ACD_PGO=USE), then the targets asked for.
+# The profile changes code layout, inlining and branch order, never behaviour: acd-sim
+# prints the same KPIs, byte for byte, from either build. Training takes a few seconds and
+# step 3 recompiles only the core's sources.
+#
+#   scripts/build-release.sh [TARGET...]    # no target: everything
+#   BUILD_DIR (default build/release, the tree scripts/test.sh builds plain), JOBS.
+# Needs the build dependencies (scripts/install-deps.sh).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build/release}
+jobs=${JOBS:-$(nproc)}
+profile=$build/pgo-profile
+log() { echo "build-release.sh: $*" >&2; }
+
+log "1/3 core instrumented, in $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DACD_PGO=GENERATE \
+  -DACD_PGO_DIR="$profile" >/dev/null
+cmake --build "$build" -j "$jobs" --target acd-sim >/dev/null
+rm -rf "$profile"  # a profile of older sources would be refused function by function
+
+log "2/3 training on acd-sim"
+sim=$build/simulators/acd-sim
+for scenario in "$root"/simulators/scenarios/*.textproto; do
+  for seed in 1 2 3 4 5; do
+    "$sim" run "$scenario" --seed "$seed" --json --no-progress >/dev/null
+  done
+done
+"$sim" run --arrivals-per-hour 600 --aht-s 300 --agents 55 --patience-s 180 \
+  --contacts 200000 --seed 11 --json --no-progress >/dev/null
+"$sim" run --arrivals-per-hour 6000 --aht-s 240 --agents 420 \
+  --contacts 200000 --seed 12 --json --no-progress >/dev/null
+[[ -n "$(find "$profile" -name '*engine.cc.gcda' 2>/dev/null)" ]] || {
+  log "training left no profile of engine.cc in $profile"
+  exit 1
+}
+
+log "3/3 core built with the profile"
+cmake -S "$root" -B "$build" -DACD_PGO=USE >/dev/null
+if [[ $# -gt 0 ]]; then
+  cmake --build "$build" -j "$jobs" --target "$@"
+else
+  cmake --build "$build" -j "$jobs"
+fi
