@@ -224,7 +224,7 @@ def pgo_rows(results):
     path = os.path.join(results, "core_pgo_pairs.txt")
     if not os.path.exists(path):
         return []
-    pairs = [float(m.group(1)) for m in re.finditer(r"new/old ([0-9.]+)", open(path).read())]
+    pairs = [float(m.group(1)) for m in re.finditer(r"^pair .* new/old ([0-9.]+)$", open(path).read(), re.M)]
     if not pairs:
         return [("core (1) profile-guided build over the plain one", "no pairs", "", "")]
     return [(f"core (1) profile-guided build over the plain one: decisions/s ratio, both run "
