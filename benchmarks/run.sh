@@ -341,6 +341,6 @@ pids=()
 machine >"$results/machine_end.json"
 
 # ---- report ----
-export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds H2LOAD_ROUNDS=$h2load_rounds CORE_REPS=$core_reps IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate STREAM_RATE_LOW=$stream_rate_low"
+export RUN_COMMAND="benchmarks/run.sh  # JOBS=$jobs DURATION_S=$duration_s ROUNDS=$rounds H2LOAD_ROUNDS=$h2load_rounds CORE_REPS=$core_reps IN_FLIGHT=$in_flight CHANNELS=$channels STREAM_RATE=$stream_rate STREAM_RATE_LOW=$stream_rate_low PGO_PAIRS=$pgo_pairs"
 python3 "$root/benchmarks/report.py" "$results" "$root/benchmarks/RESULTS.md"
 log "wrote $root/benchmarks/RESULTS.md"
