@@ -7,9 +7,10 @@
 #      single-queue centers of its quick form, in virtual time, so the core records which
 #      branches and calls a center's day takes. Nothing here runs the benchmarks;
 #   3. rebuilds the core with that profile (ACD_PGO=USE), then the targets asked for.
-# The profile changes code layout, inlining and branch order, never behaviour: acd-sim
-# prints the same KPIs, byte for byte, from either build. Training takes a few seconds and
-# step 3 recompiles only the core's sources.
+# The profile changes code layout, inlining and branch order, never behaviour: step 3
+# checks that the guided acd-sim prints the training runs' KPIs byte for byte as the
+# instrumented one did, and fails otherwise. Training takes a few seconds and step 3
+# recompiles only the core's sources.
 #
 #   scripts/build-release.sh [TARGET...]    # no target: everything
 #   BUILD_DIR (default build/release, the tree scripts/test.sh builds plain), JOBS.
@@ -29,15 +30,21 @@ rm -rf "$profile"  # a profile of older sources would be refused function by fun
 
 log "2/3 training on acd-sim"
 sim=$build/simulators/acd-sim
-for scenario in "$root"/simulators/scenarios/*.textproto; do
-  for seed in 1 2 3 4 5; do
-    "$sim" run "$scenario" --seed "$seed" --json --no-progress >/dev/null
-  done
-done
-"$sim" run --arrivals-per-hour 600 --aht-s 300 --agents 55 --patience-s 180 \
-  --contacts 200000 --seed 11 --json --no-progress >/dev/null
-"$sim" run --arrivals-per-hour 6000 --aht-s 240 --agents 420 \
-  --contacts 200000 --seed 12 --json --no-progress >/dev/null
+# play OUT: the training runs with $sim, their KPIs (without wall-clock figures) written
+# to OUT, so that step 3 can check the guided build against them.
+play() {
+  local scenario seed
+  for scenario in "$root"/simulators/scenarios/*.textproto; do
+    for seed in 1 2 3 4 5; do
+      "$sim" run "$scenario" --seed "$seed" --json --no-timing --no-progress
+    done
+  done >"$1"
+  "$sim" run --arrivals-per-hour 600 --aht-s 300 --agents 55 --patience-s 180 \
+    --contacts 200000 --seed 11 --json --no-timing --no-progress >>"$1"
+  "$sim" run --arrivals-per-hour 6000 --aht-s 240 --agents 420 \
+    --contacts 200000 --seed 12 --json --no-timing --no-progress >>"$1"
+}
+play "$build/pgo-training-kpis.instrumented"
 [[ -n "$(find "$profile" -name '*engine.cc.gcda' 2>/dev/null)" ]] || {
   log "training left no profile of engine.cc in $profile"
   exit 1
@@ -45,6 +52,16 @@ done
 
 log "3/3 core built with the profile"
 cmake -S "$root" -B "$build" -DACD_PGO=USE >/dev/null
+cmake --build "$build" -j "$jobs" --target acd-sim >/dev/null
+# Same behaviour, checked: the guided acd-sim must print what the instrumented one did,
+# byte for byte. A difference would be a compiler fault or undefined behaviour that the new
+# inlining exposed; build plain (-DACD_PGO=OFF) and find it.
+play "$build/pgo-training-kpis.guided"
+if ! cmp -s "$build/pgo-training-kpis.instrumented" "$build/pgo-training-kpis.guided"; then
+  log "the guided build's acd-sim differs from the instrumented one on the training runs"
+  log "(diff $build/pgo-training-kpis.instrumented $build/pgo-training-kpis.guided)"
+  exit 1
+fi
 if [[ $# -gt 0 ]]; then
   cmake --build "$build" -j "$jobs" --target "$@"
 else
