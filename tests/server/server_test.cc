@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "acd/v1/admin.grpc.pb.h"
 #include "acd/v1/agent_desk.grpc.pb.h"
 #include "acd/v1/gateway.grpc.pb.h"
@@ -403,15 +404,37 @@ TEST_CASE("concurrent gateways and desktops: every call answered and events gap-
   }
   std::vector<std::thread> gateways;
   std::atomic<int> enqueued{0};
+  // Per gateway, how its enqueues went: shown if a check below fails (once, in a CI run
+  // on a host overloaded by other work, one gateway's 40 calls all failed).
+  std::vector<std::string> gateway_reports(kGateways);
+  const auto started = std::chrono::steady_clock::now();
+  const auto ms_since_start = [&started] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - started)
+        .count();
+  };
   for (int g = 0; g < kGateways; ++g) {
     gateways.emplace_back([&, g] {
       Api gateway(acdd.target());
+      int failed = 0;
+      std::string first_failure;
       for (int i = 0; i < kCallsPerGateway; ++i) {
-        if (gateway.Enqueue(absl::StrCat("gw", g, "-call-", i)).ok()) ++enqueued;
+        const grpc::Status status = gateway.Enqueue(absl::StrCat("gw", g, "-call-", i));
+        if (status.ok()) {
+          ++enqueued;
+        } else if (failed++ == 0) {
+          first_failure = absl::StrCat("; first failure: call ", i, " at ", ms_since_start(),
+                                       " ms, code ", status.error_code(), " '",
+                                       status.error_message(), "'");
+        }
       }
+      gateway_reports[g] = absl::StrCat("gateway ", g, ": ", kCallsPerGateway - failed, " of ",
+                                        kCallsPerGateway, " enqueued, done at ",
+                                        ms_since_start(), " ms", first_failure);
     });
   }
   for (std::thread& t : gateways) t.join();
+  INFO(absl::StrJoin(gateway_reports, "\n"));  // for every check below
   // Wait (bounded by the streams' deadline) for the desktops to answer every call.
   const auto wait_until = desk_contexts.front()->deadline();
   while (answered.load() < kCalls && std::chrono::system_clock::now() < wait_until) {
