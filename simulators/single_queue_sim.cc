@@ -19,6 +19,7 @@
 #include "engine/core/event.h"
 #include "engine/core/indexed_heap.h"
 #include "engine/core/random.h"
+#include "engine/core/rank_index.h"
 
 namespace acd::sim {
 namespace {
@@ -100,13 +101,10 @@ struct FutureEvent {
   int32_t agent = 0;
 
   Kind kind() const { return static_cast<Kind>(order & 3); }
-  // (at_ns, order) as one unsigned 128-bit number that orders as the pair does (at_ns's
-  // sign bit flipped): the heap's comparisons compile without branches, which the sift
-  // of a heap of random times would mispredict about half the time.
-  unsigned __int128 rank() const {
-    return static_cast<unsigned __int128>(static_cast<uint64_t>(at_ns) ^ (uint64_t{1} << 63)) << 64 |
-           order;
-  }
+  // (at_ns, order) as one 128-bit rank (core::PairRank): the heap's comparisons compile
+  // without branches, which the sift of a heap of random times would mispredict about
+  // half the time.
+  unsigned __int128 rank() const { return core::PairRank(at_ns, order); }
   static bool FiresFirst(const FutureEvent& a, const FutureEvent& b) { return a.rank() < b.rank(); }
 };
 static_assert(sizeof(FutureEvent) == 24);

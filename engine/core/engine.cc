@@ -67,12 +67,10 @@ struct ContactEntry {
   uint64_t seq;
   uint32_t contact;
 };
-// (key, seq) as one unsigned 128-bit number that orders as the pair does (key's sign
-// bit flipped): a branch-free comparison, for heap sifts and the served-class scan.
+// (key, seq) as one 128-bit rank (PairRank): a branch-free comparison, for heap sifts and
+// the served-class scan.
 using u128 = unsigned __int128;
-u128 ContactRank(int64_t key, uint64_t seq) {
-  return (u128{static_cast<uint64_t>(key) ^ (uint64_t{1} << 63)} << 64) | seq;
-}
+u128 ContactRank(int64_t key, uint64_t seq) { return PairRank(key, seq); }
 u128 RankOf(const ContactEntry& e) { return ContactRank(e.key, e.seq); }
 bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
   return ContactRank(key_a, seq_a) < ContactRank(key_b, seq_b);

@@ -16,11 +16,22 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "engine/core/assert.h"
 
 namespace acd::core {
+
+// The pair (major, minor) as one unsigned 128-bit number that orders as the pair does
+// (major's sign bit flipped, so negative keys come first): a heap or an index compares
+// such ranks without a branch. The engine ranks contacts by (ordering key, arrival
+// sequence) so; the simulator its future events by (time, sequence).
+inline unsigned __int128 PairRank(int64_t major, uint64_t minor) {
+  return (static_cast<unsigned __int128>(static_cast<uint64_t>(major) ^ (uint64_t{1} << 63))
+          << 64) |
+         minor;
+}
 
 class RankIndex {
  public:

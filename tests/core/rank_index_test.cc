@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <iterator>
+#include <limits>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "engine/core/random.h"
@@ -20,6 +22,22 @@ Rank MakeRank(uint64_t key, uint64_t seq) { return (Rank{key} << 64) | seq; }
 
 size_t Expected(const std::set<Rank>& set, Rank r) {
   return static_cast<size_t>(std::distance(set.begin(), set.lower_bound(r)));
+}
+
+TEST_CASE("a pair's rank orders as the pair does, negative keys first") {
+  const std::vector<int64_t> keys = {std::numeric_limits<int64_t>::min(), -5, -1, 0, 1, 7,
+                                     std::numeric_limits<int64_t>::max()};
+  const std::vector<uint64_t> seqs = {0, 1, 42, std::numeric_limits<uint64_t>::max()};
+  for (int64_t ka : keys) {
+    for (uint64_t sa : seqs) {
+      for (int64_t kb : keys) {
+        for (uint64_t sb : seqs) {
+          INFO("(" << ka << ", " << sa << ") against (" << kb << ", " << sb << ")");
+          CHECK((PairRank(ka, sa) < PairRank(kb, sb)) == (std::pair(ka, sa) < std::pair(kb, sb)));
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("an empty index counts nothing before any rank") {
