@@ -220,14 +220,15 @@ def h2load_rows(results, prefix, method, ratio_label):
 
 
 def pgo_rows(results):
-    """The plain core against the profile-guided one, side by side (compare_core.sh)."""
+    """The plain core against the shipped one (profile-guided, link-time optimized), side by
+    side (compare_core.sh)."""
     path = os.path.join(results, "core_pgo_pairs.txt")
     if not os.path.exists(path):
         return []
     pairs = [float(m.group(1)) for m in re.finditer(r"^pair .* new/old ([0-9.]+)$", open(path).read(), re.M)]
     if not pairs:
-        return [("core (1) profile-guided build over the plain one", "no pairs", "", "")]
-    return [(f"core (1) profile-guided build over the plain one: decisions/s ratio, both run "
+        return [("core (1) profile-guided, link-time optimized build over the plain one", "no pairs", "", "")]
+    return [(f"core (1) profile-guided, link-time optimized build over the plain one: decisions/s ratio, both run "
              f"at once, one per CPU (median of {len(pairs)} pairs: "
              f"{', '.join(fmt(r, 2) for r in pairs)})", fmt(statistics.median(pairs), 2), "", "")]
 

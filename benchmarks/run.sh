@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: every figure of issue 7 with one command. Builds Release in build/release with
-# the core profile-guided (scripts/build-release.sh) and a plain core benchmark beside it
-# (build/core-plain, the same-run baseline of the profile's gain), runs
+# the core profile-guided and link-time optimized (scripts/build-release.sh) and a plain
+# core benchmark beside it (build/core-plain, the same-run baseline of that gain), runs
 # the core benchmark and the acd-sim quick form, starts acdd and benchmarks/echo_server on
 # loopback (port 0), runs load_client against both in the same run (alternating, so noise
 # hits both alike), h2load against both (and the enqueue run against an echo server that
@@ -11,7 +11,7 @@
 #
 #   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
 #   JOBS=2 DURATION_S=8 ROUNDS=3 H2LOAD_ROUNDS=3 CORE_REPS=5 benchmarks/run.sh
-#   PGO_PAIRS=6                       # side-by-side pairs, plain core against guided
+#   PGO_PAIRS=6                       # side-by-side pairs, plain core against guided + LTO
 #   PERF=1 benchmarks/run.sh          # also perf profiles of acdd and of the core
 #                                     # benchmark's scales 1 and 2 (results/perf_*.txt)
 #
@@ -51,18 +51,19 @@ PY
 echo "{\"start\": $(machine), \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" >"$results/machine_start.json"
 
 # ---- build ----
-# Release with the core built from its own profile (scripts/build-release.sh: trained on
-# acd-sim's scenarios, not on these benchmarks), as we ship it; and, for the same-run
-# baseline of that, a plain build of the core benchmark alone (core only, no profile).
-log "building Release in $build (core profile-guided)"
+# Release with the core built from its own profile and link-time optimized
+# (scripts/build-release.sh: trained on acd-sim's scenarios, not on these benchmarks), as
+# we ship it; and, for the same-run baseline of that, a plain build of the core benchmark
+# alone (core only, no profile, no link-time optimization).
+log "building Release in $build (core profile-guided, link-time optimized)"
 BUILD_DIR="$build" JOBS="$jobs" bash "$root/scripts/build-release.sh" \
   acdd echo_server load_client core_benchmark acd-sim >/dev/null
-echo '{"core": "profile-guided (scripts/build-release.sh: trained on acd-sim playing the shipped scenarios and two quick-form centers of other sizes than the three below; core_benchmark plays no part)"}' \
+echo '{"core": "profile-guided and link-time optimized (scripts/build-release.sh: trained on acd-sim playing the shipped scenarios and two quick-form centers of other sizes than the three below; core_benchmark plays no part)"}' \
   >"$results/build.json"
 plain=${PLAIN_BUILD_DIR:-$root/build/core-plain}
 log "building the plain core benchmark in $plain"
 cmake -S "$root" -B "$plain" -DCMAKE_BUILD_TYPE=Release -DACD_CORE_ONLY=ON \
-  -DACD_BUILD_TESTS=OFF -DACD_PGO=OFF >/dev/null
+  -DACD_BUILD_TESTS=OFF -DACD_PGO=OFF -DACD_LTO=OFF >/dev/null
 cmake --build "$plain" -j"$jobs" --target core_benchmark >/dev/null
 bin_acdd=$build/engine/server/acdd
 bin_echo=$build/benchmarks/echo_server
@@ -76,9 +77,10 @@ bin_sim=$build/simulators/acd-sim
 log "core_benchmark ($core_reps repetitions)"
 "$bin_core" --benchmark_out="$results/core.json" --benchmark_out_format=json \
   --benchmark_repetitions="$core_reps" --benchmark_counters_tabular=true >"$results/core.txt"
-# What the profile gives scale 1: the plain and the profile-guided build side by side, one
-# per CPU, in PGO_PAIRS pairs (compare_core.sh), so both see the same seconds of the host.
-log "core_benchmark: plain build against profile-guided ($pgo_pairs pairs)"
+# What the profile and link-time optimization give scale 1: the plain and the shipped build
+# side by side, one per CPU, in PGO_PAIRS pairs (compare_core.sh), so both see the same
+# seconds of the host.
+log "core_benchmark: plain build against profile-guided + LTO ($pgo_pairs pairs)"
 MIN_TIME=1 bash "$root/benchmarks/compare_core.sh" "$plain/benchmarks/core_benchmark" \
   "$bin_core" BM_OneQueue "$pgo_pairs" >"$results/core_pgo_pairs.txt"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Release tree with the core optimized by a profile of its own work
-# (profile-guided optimization, GCC; engine/core/CMakeLists.txt, ACD_PGO):
+# (profile-guided optimization, GCC; engine/core/CMakeLists.txt, ACD_PGO) and as one unit
+# at link time (ACD_LTO: calls between the core's sources can be inlined):
 #   1. builds acd-sim with the core instrumented (ACD_PGO=GENERATE);
 #   2. trains: acd-sim plays every shipped scenario (simulators/scenarios/*.textproto, five
 #      seeds each: multi-queue, skills, expansion, abandons, callbacks, RONA) and two
@@ -23,7 +24,7 @@ profile=$build/pgo-profile
 log() { echo "build-release.sh: $*" >&2; }
 
 log "1/3 core instrumented, in $build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DACD_PGO=GENERATE \
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DACD_PGO=GENERATE -DACD_LTO=ON \
   -DACD_PGO_DIR="$profile" >/dev/null
 cmake --build "$build" -j "$jobs" --target acd-sim >/dev/null
 rm -rf "$profile"  # a profile of older sources would be refused function by function

@@ -25,7 +25,7 @@ else
   echo "demo.sh: not root, so not installing packages (scripts/install-deps.sh needs root)" >&2
 fi
 # The same configuration as scripts/test.sh, so both share one build tree.
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACD_PGO=OFF >/dev/null
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACD_PGO=OFF -DACD_LTO=OFF >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target acdd acdctl acd-sim
 
 ACDD="$BUILD/engine/server/acdd"
