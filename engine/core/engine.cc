@@ -11,6 +11,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/assert.h"
+#include "engine/core/id_equal.h"
 #include "engine/core/indexed_heap.h"
 #include "engine/core/rank_index.h"
 
@@ -380,7 +381,7 @@ struct SlotIdEq {
   absl::string_view Id(const HashedId& key) const { return key.id; }
   absl::string_view Id(uint32_t slot) const { return (*store)[slot].id; }
   template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const { return Id(a) == Id(b); }
+  bool operator()(const A& a, const B& b) const { return IdEqual(Id(a), Id(b)); }
 };
 template <typename Store>
 using SlotIdIndex = absl::flat_hash_set<uint32_t, SlotIdHash<Store>, SlotIdEq<Store>>;
@@ -554,8 +555,8 @@ class Engine::Impl {
   // rules in force, so a bad rule set changes nothing.
   struct Rules {
     EngineConfig config;
-    absl::flat_hash_map<std::string, uint16_t> skill_index;
-    absl::flat_hash_map<std::string, uint32_t> queue_index;
+    NameIndex<uint16_t> skill_index;
+    NameIndex<uint32_t> queue_index;
     std::vector<std::string> reasons;
     std::vector<QueueRec> queues;
   };
@@ -749,8 +750,8 @@ class Engine::Impl {
   uint64_t login_seq_ = 0;
   uint64_t epoch_seq_ = 0;
 
-  absl::flat_hash_map<std::string, uint16_t> skill_index_;
-  absl::flat_hash_map<std::string, uint32_t> queue_index_;
+  NameIndex<uint16_t> skill_index_;
+  NameIndex<uint32_t> queue_index_;
   std::vector<std::string> reasons_;
   std::vector<QueueRec> queues_;
 
@@ -1082,7 +1083,7 @@ absl::Status Engine::Impl::FindAgentAndContact(absl::string_view agent_id,
   // there spares the contact index's probe (a cache miss at scale). Any other contact
   // goes through the index, which gives the same slot or the error.
   for (const WorkItem& w : agents_[*a].work) {
-    if (w.contact != kNone && contacts_[w.contact].id == contact_id) {
+    if (w.contact != kNone && IdEqual(contacts_[w.contact].id, contact_id)) {
       *agent = *a;
       *contact = w.contact;
       return absl::OkStatus();
