@@ -14,6 +14,7 @@
 #include "engine/core/id_equal.h"
 #include "engine/core/indexed_heap.h"
 #include "engine/core/rank_index.h"
+#include "engine/core/waiting_set.h"
 
 namespace acd::core {
 namespace {
@@ -63,16 +64,11 @@ bool IsValidId(absl::string_view id, int max_bytes) {
   return std::all_of(id.begin(), id.end(), [](char ch) { return ch > ' ' && ch < 127; });
 }
 
-struct ContactEntry {
-  int64_t key;
-  uint64_t seq;
-  uint32_t contact;
-};
+using ContactEntry = WaitingEntry;
 // (key, seq) as one 128-bit rank (PairRank): a branch-free comparison, for heap sifts and
 // the served-class scan.
 using u128 = unsigned __int128;
 u128 ContactRank(int64_t key, uint64_t seq) { return PairRank(key, seq); }
-u128 RankOf(const ContactEntry& e) { return ContactRank(e.key, e.seq); }
 bool ContactBefore(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
   return ContactRank(key_a, seq_a) < ContactRank(key_b, seq_b);
 }
@@ -92,9 +88,10 @@ struct ClassMember {
 };
 
 // Contacts with the same routing needs. Waiting contacts are ordered by (key, arrival
-// sequence); free eligible agents by (strategy rank, login order).
-// Two cache lines, aligned: the description the class index compares comes first, then
-// the heaps, so finding a class and taking its head contact read at most those two.
+// sequence) in a WaitingSet; free eligible agents by (strategy rank, login order) in a
+// heap. Two cache lines, aligned: the description the class index compares comes first,
+// then the waiting set and the heap, so finding a class and taking its head contact read
+// at most those two (and the waiting set's block).
 struct alignas(64) RequirementClass {
   uint32_t queue = 0;
   Channel channel = Channel::kVoice;
@@ -106,7 +103,7 @@ struct alignas(64) RequirementClass {
   absl::InlinedVector<ReqSet, 1> alternatives;
   // Null: any eligible agent. Few classes have one: kept out of line.
   std::unique_ptr<std::string> preferred_agent;
-  std::vector<ContactEntry> waiting;
+  WaitingSet waiting;
   std::vector<AgentEntry> available;
   // Exactly the logged-in agents whose served lists hold this class (any order), so
   // retiring the class edits just their lists.
@@ -188,7 +185,7 @@ struct ServedLinks {
   uint32_t member_pos = 0;
 };
 
-// The head of a class's waiting heap, kept apart from the class in a dense array: an
+// The head of a class's waiting set, kept apart from the class in a dense array: an
 // agent that frees up compares the heads of every class it serves, and this keeps that
 // scan to one small, cache-friendly read per class (16 bytes, its ContactRank: one
 // compare per class). An empty class holds the sentinel rank of (max, max), which every
@@ -246,7 +243,7 @@ struct ContactExtras {
 // bytes, so a cold record costs two or three cache lines there rather than all of it;
 // what only entering a queue and the class look-up use comes last. Its ordering key is
 // not stored: it is always arrival_us - priority * aging_us of its queue (KeyOf), and
-// the class heap entry carries a copy.
+// the class's waiting-set entry carries a copy.
 struct ContactRec {
   std::string id;
   int64_t arrival_us = 0;  // first arrival; also the base of the ordering key
@@ -256,7 +253,7 @@ struct ContactRec {
   uint32_t queue = 0;
   uint32_t cls = 0;
   uint32_t agent = kNone;
-  int32_t heap_pos = -1;
+  int32_t heap_pos = -1;  // its position in its class's WaitingSet while waiting, else -1
   // Index in the timer heap of this contact's pending offer timeout, or -1. The timer is
   // removed when the offer ends any other way, so answered offers leave nothing behind.
   int32_t offer_timer = -1;
@@ -673,7 +670,7 @@ class Engine::Impl {
   void Route(uint32_t slot);         // WAITING contact, not in a heap: offer or wait
   void Requeue(uint32_t slot);       // back from a declined offer
   void PushWaiting(uint32_t slot);
-  void UpdateHead(uint32_t cls);  // after the class's waiting heap changed
+  void UpdateHead(uint32_t cls);  // after the class's waiting set changed
   void RemoveWaiting(uint32_t slot);
   void Overflow(uint32_t slot);      // WAITING contact, not in a heap
   void FinishContact(uint32_t slot, ContactState final_state);
@@ -681,7 +678,7 @@ class Engine::Impl {
   struct Finished;
   void Forget(const Finished& f);
   void MoveToCurrentClass(uint32_t slot);  // WAITING contact after its class changed
-  // The ranks of the contacts in the waiting heaps of the queue's classes, ascending.
+  // The ranks of the contacts in the waiting sets of the queue's classes, ascending.
   std::vector<RankIndex::Rank> WaitingRanks(const QueueRec& q) const;
 
   // ---- agents ----
@@ -722,15 +719,8 @@ class Engine::Impl {
   void Emit(Event& e);
 
   // ---- heaps ----
-  auto ContactLess() const {
-    return [](const ContactEntry& a, const ContactEntry& b) {
-      return ContactBefore(a.key, a.seq, b.key, b.seq);
-    };
-  }
   auto ContactMoved() {
-    return [this](const ContactEntry& e, size_t i) {
-      contacts_[e.contact].heap_pos = static_cast<int32_t>(i);
-    };
+    return [this](const ContactEntry& e, int32_t pos) { contacts_[e.contact].heap_pos = pos; };
   }
   static bool AgentLess(const AgentEntry& a, const AgentEntry& b) {
     if (!(a.rank == b.rank)) return a.rank < b.rank;
@@ -1405,7 +1395,7 @@ void Engine::Impl::RetireClass(uint32_t id) {
   cls.preferred_agent.reset();
   cls.alternatives.clear();
   cls.available.clear();
-  if (cls.waiting.capacity() > 16) cls.waiting = {};
+  cls.waiting.ReleaseIfLarge(16);
   cls.staffed = 0;
   --live_classes_;
   --idle_live_classes_;
@@ -1690,7 +1680,7 @@ void Engine::Impl::Requeue(uint32_t slot) {
 }
 
 void Engine::Impl::UpdateHead(uint32_t cls) {
-  const std::vector<ContactEntry>& waiting = classes_[cls].waiting;
+  const WaitingSet& waiting = classes_[cls].waiting;
   const bool was_idle = heads_[cls].empty();
   heads_[cls] = waiting.empty() ? ClassHead{}
                                  : ClassHead{RankOf(waiting.front())};
@@ -1707,8 +1697,7 @@ void Engine::Impl::UpdateHead(uint32_t cls) {
 void Engine::Impl::PushWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
   const int64_t key = KeyOf(c);
-  heap::Push(classes_[c.cls].waiting, ContactEntry{key, c.seq, slot}, ContactLess(),
-             ContactMoved());
+  classes_[c.cls].waiting.Push(ContactEntry{key, c.seq, slot}, ContactMoved());
   UpdateHead(c.cls);
   QueueRec& q = queues_[c.queue];
   ++q.waiting;
@@ -1718,12 +1707,10 @@ void Engine::Impl::PushWaiting(uint32_t slot) {
 void Engine::Impl::RemoveWaiting(uint32_t slot) {
   ContactRec& c = contacts_[slot];
   ACD_ASSERT(c.heap_pos >= 0);
-  std::vector<ContactEntry>& waiting = classes_[c.cls].waiting;
+  WaitingSet& waiting = classes_[c.cls].waiting;
   QueueRec& q = queues_[c.queue];
-  if (q.ranks) {
-    q.ranks->Erase(RankOf(waiting[static_cast<size_t>(c.heap_pos)]));
-  }
-  heap::Erase(waiting, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
+  if (q.ranks) q.ranks->Erase(RankOf(waiting.at(c.heap_pos)));
+  waiting.Erase(c.heap_pos, ContactMoved());
   UpdateHead(c.cls);
   c.heap_pos = -1;
   --q.waiting;
@@ -1733,7 +1720,7 @@ std::vector<RankIndex::Rank> Engine::Impl::WaitingRanks(const QueueRec& q) const
   std::vector<RankIndex::Rank> ranks;
   ranks.reserve(static_cast<size_t>(q.waiting));
   for (uint32_t cls : q.classes) {
-    for (const ContactEntry& e : classes_[cls].waiting) ranks.push_back(RankOf(e));
+    classes_[cls].waiting.ForEach([&](const ContactEntry& e) { ranks.push_back(RankOf(e)); });
   }
   std::sort(ranks.begin(), ranks.end());
   return ranks;
@@ -1856,15 +1843,14 @@ absl::Status Engine::Impl::ChangePriority(absl::string_view contact_id, int prio
   }
   c.priority = priority;
   if (c.heap_pos >= 0) {
-    auto& heap = classes_[c.cls].waiting;
-    ContactEntry& entry = heap[c.heap_pos];
-    const u128 old_rank = RankOf(entry);
-    entry.key = KeyOf(c);
+    WaitingSet& waiting = classes_[c.cls].waiting;
+    const u128 old_rank = RankOf(waiting.at(c.heap_pos));
+    const int64_t key = KeyOf(c);
+    waiting.Rekey(c.heap_pos, key, ContactMoved());
     if (const QueueRec& q = queues_[c.queue]; q.ranks) {
       q.ranks->Erase(old_rank);
-      q.ranks->Insert(RankOf(entry));
+      q.ranks->Insert(ContactRank(key, c.seq));
     }
-    heap::Fix(heap, static_cast<size_t>(c.heap_pos), ContactLess(), ContactMoved());
     UpdateHead(c.cls);
   }
   Event& e = ContactEvent(EventType::kContactPriorityChanged, c);
@@ -2866,9 +2852,9 @@ EngineSnapshot Engine::Impl::Snapshot() const {
     qs.closed = !IsOpen(q);
     int64_t oldest = now_us;
     for (uint32_t cls : q.classes) {
-      for (const ContactEntry& e : classes_[cls].waiting) {
+      classes_[cls].waiting.ForEach([&](const ContactEntry& e) {
         oldest = std::min(oldest, contacts_[e.contact].arrival_us);
-      }
+      });
     }
     qs.longest_wait = absl::Microseconds(now_us - oldest);
     for (uint32_t a : logged_in) {
@@ -3020,10 +3006,7 @@ void Engine::Impl::CheckInvariants() const {
     }
     ACD_ASSERT(staffed == cls.staffed);
     ACD_ASSERT(members == cls.members.size());  // and each points back (checked per agent)
-    for (size_t i = 1; i < cls.waiting.size(); ++i) {
-      const ContactEntry& parent = cls.waiting[(i - 1) / 2];
-      ACD_ASSERT(!ContactBefore(cls.waiting[i].key, cls.waiting[i].seq, parent.key, parent.seq));
-    }
+    ACD_ASSERT(cls.waiting.Valid());
     for (size_t i = 1; i < cls.available.size(); ++i) {
       ACD_ASSERT(!AgentLess(cls.available[i], cls.available[(i - 1) / 2]));
     }
@@ -3055,7 +3038,7 @@ void Engine::Impl::CheckInvariants() const {
         ACD_ASSERT(c.heap_pos >= 0);
         const RequirementClass& cls = classes_[c.cls];
         ACD_ASSERT(cls.live);
-        ACD_ASSERT(cls.waiting[c.heap_pos].contact == ci);
+        ACD_ASSERT(cls.waiting.at(c.heap_pos).contact == ci);
         ACD_ASSERT(cls.queue == c.queue);
         ACD_ASSERT(cls.channel == c.channel);
         for (const AgentRec& a : agents_) {
@@ -3115,7 +3098,7 @@ void Engine::Impl::CheckInvariants() const {
     const QueueRec& q = queues_[qi];
     ACD_ASSERT(q.waiting == waiting[qi]);
     ACD_ASSERT(q.in_offer == in_offer[qi]);
-    if (q.ranks) {  // exactly the ranks in the queue's waiting heaps
+    if (q.ranks) {  // exactly the ranks in the queue's waiting sets
       q.ranks->CheckInvariants();
       std::vector<RankIndex::Rank> indexed;
       q.ranks->ForEach([&](RankIndex::Rank r) { indexed.push_back(r); });
