@@ -87,21 +87,25 @@ class WaitingSet {
   const WaitingEntry& at(int32_t pos) const { return Slot(pos); }
 
   // Adds `e`; `moved(entry, pos)` is told the position of every entry placed or moved.
+  // Returns false if the head is certainly unchanged (`e` joined the back of a non-empty
+  // ring), true if it may have changed (`e` started the ring, or went to the heap).
   template <typename Moved>
-  void Push(const WaitingEntry& e, Moved moved) {
+  bool Push(const WaitingEntry& e, Moved moved) {
     ACD_ASSERT(e.contact != kDead);
     if (block_ == nullptr) block_ = Allocate(kInitialRing);
     Block& b = *block_;
     if (b.begin == b.end || !(RankOf(e) < RankOf(b.ring()[(b.end - 1) & b.mask]))) {
+      const bool head_may_change = b.begin == b.end;  // else e ranks behind the front
       if (b.end - b.begin == b.mask + 1) MakeRoom(moved);
       Block& r = *block_;  // MakeRoom may have replaced the block
       r.ring()[r.end & r.mask] = e;
       moved(e, RingPos(r.end));
       ++r.end;
-      return;
+      return head_may_change;
     }
     if (b.heap == nullptr) b.heap = new std::vector<WaitingEntry>();
     heap::Push(*b.heap, e, Less, HeapMoved(moved));
+    return true;
   }
 
   // Removes the entry at `pos`.

@@ -74,5 +74,66 @@ TEST_CASE("waiting contacts keep their classes while idle ones are retired") {
   f.engine->CheckInvariants();
 }
 
+// Enqueues contact `id` in queue "q" needing s0 at `level` (and `language`, if any).
+void EnqueueNeeding(EngineFixture& f, const std::string& id, Channel channel, int level,
+                    const std::string& language = "") {
+  EnqueueRequest r;
+  r.contact_id = id;
+  r.queue = "q";
+  r.channel = channel;
+  r.requirements = {{"s0", level}};
+  r.language = language;
+  REQUIRE(f.engine->Enqueue(r).ok());
+}
+
+EngineConfig VoiceChatSpanish() {
+  EngineConfig config = ManySkills(100'000);
+  config.skills.push_back("spanish");
+  config.queues[0].channels = {Channel::kVoice, Channel::kChat};
+  return config;
+}
+
+TEST_CASE("arrivals that differ in a level, a channel or a language get their own classes") {
+  // Each queue remembers the classes of its recent arrivals and gives an arrival with
+  // the same needs the same class: only the same needs.
+  EngineFixture f(VoiceChatSpanish(), /*paranoid=*/true);
+  // Nobody is logged in: these wait, in four classes.
+  EnqueueNeeding(f, "hard", Channel::kVoice, 3);
+  EnqueueNeeding(f, "easy", Channel::kVoice, 1);
+  EnqueueNeeding(f, "chat", Channel::kChat, 1);
+  EnqueueNeeding(f, "spanish", Channel::kVoice, 1, "spanish");
+  EnqueueNeeding(f, "easy2", Channel::kVoice, 1);  // the same needs as "easy": its class
+  f.engine->CheckInvariants();
+  // A level-1 English voice agent can take exactly "easy" and "easy2", in arrival order.
+  f.Ready("low", {{"s0", 1}});
+  REQUIRE(f.AgentOf("easy") == "low");
+  REQUIRE(f.engine->Accept("low", "easy").ok());
+  REQUIRE(f.engine->Complete("low", "easy").ok());
+  REQUIRE(f.AgentOf("easy2") == "low");
+  REQUIRE(f.engine->Accept("low", "easy2").ok());
+  REQUIRE(f.engine->Complete("low", "easy2").ok());
+  for (const char* id : {"hard", "chat", "spanish"}) {
+    REQUIRE(f.StateOf(id) == ContactState::kWaiting);
+  }
+  f.engine->CheckInvariants();
+}
+
+TEST_CASE("a remembered class that retires is not handed to the next arrival with its needs") {
+  EngineFixture f(VoiceChatSpanish(), /*paranoid=*/true, /*idle_classes_kept=*/0);
+  EnqueueNeeding(f, "easy", Channel::kVoice, 1);
+  f.Ready("low", {{"s0", 1}});
+  REQUIRE(f.engine->Accept("low", "easy").ok());
+  REQUIRE(f.engine->Complete("low", "easy").ok());
+  // "easy"'s class is idle with none in use, so the next arrival retires it first, and
+  // that arrival's new class (level 2: not for "low") takes the freed id.
+  EnqueueNeeding(f, "new", Channel::kVoice, 2);
+  REQUIRE(f.StateOf("new") == ContactState::kWaiting);
+  // "easy"'s needs again: a class of its own, offered to "low" at once.
+  EnqueueNeeding(f, "easy2", Channel::kVoice, 1);
+  REQUIRE(f.AgentOf("easy2") == "low");
+  REQUIRE(f.StateOf("new") == ContactState::kWaiting);
+  f.engine->CheckInvariants();
+}
+
 }  // namespace
 }  // namespace acd::core::testing

@@ -85,8 +85,11 @@ TEST_CASE("the waiting set serves in rank order through arrivals, dequeues, canc
         const uint32_t contact = static_cast<uint32_t>(model.pos.size());
         model.pos.push_back(-1);
         const WaitingEntry e{key, ++seq, contact};
+        const uint32_t head_before = set.empty() ? WaitingSet::kDead : set.front().contact;
         model.ranks.emplace(RankOf(e), contact);
-        set.Push(e, model.Moved());
+        if (!set.Push(e, model.Moved())) {
+          REQUIRE(set.front().contact == head_before);  // "unchanged" must be true
+        }
       } else if (op < 4) {  // dequeue: the head
         const uint32_t contact = set.front().contact;
         model.ranks.erase(model.ranks.begin());
