@@ -828,6 +828,7 @@ class Engine::Impl {
   absl::string_view scratch_preferred_;
 
   std::vector<AgentRec> agents_;
+  mutable uint32_t last_agent_found_ = kNone;  // FindLoggedInAgent's; a slot never reused
   // Agent slots by id (SlotIdIndex: 10,000 agents' index is 64 KB and stays in cache).
   SlotIdIndex<std::vector<AgentRec>> agent_index_{
       0, SlotIdHash<std::vector<AgentRec>>{&agents_}, SlotIdEq<std::vector<AgentRec>>{&agents_}};
@@ -1088,14 +1089,22 @@ absl::StatusOr<uint32_t> Engine::Impl::FindContact(absl::string_view id) const {
 }
 
 absl::StatusOr<uint32_t> Engine::Impl::FindLoggedInAgent(absl::string_view id) const {
-  auto it = agent_index_.find(id);
-  if (it == agent_index_.end()) {
-    return absl::NotFoundError(absl::StrCat("agent '", id, "' is not known"));
+  // Consecutive commands often name the same agent (a completion, then the acceptance of
+  // the offer it made): the last agent found is compared before the index is probed.
+  // An agent's record keeps its slot and its id for good, so a match is that agent.
+  uint32_t slot = last_agent_found_;
+  if (slot == kNone || !IdEqual(agents_[slot].id, id)) {
+    auto it = agent_index_.find(id);
+    if (it == agent_index_.end()) {
+      return absl::NotFoundError(absl::StrCat("agent '", id, "' is not known"));
+    }
+    slot = *it;
+    last_agent_found_ = slot;
   }
-  if (!agents_[*it].logged_in) {
+  if (!agents_[slot].logged_in) {
     return absl::FailedPreconditionError(absl::StrCat("agent '", id, "' is not logged in"));
   }
-  return *it;
+  return slot;
 }
 
 absl::StatusOr<uint32_t> Engine::Impl::FindQueue(absl::string_view name) const {
