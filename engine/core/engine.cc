@@ -186,6 +186,11 @@ struct QueueRec {
   uint32_t closed_overflow_target = kNone;
   int64_t aging_us = 1;
   int64_t preferred_wait_us = 0;
+  // Whether a contact entering this queue with `preferred` as its preferred agent waits
+  // for that agent first (ContactRec::preferred_active), which puts the agent in its class.
+  bool WaitsForPreferred(absl::string_view preferred) const {
+    return preferred_wait_us > 0 && !preferred.empty();
+  }
   // The config's durations the hot paths read, in the core's microseconds (truncated, as
   // absl::ToInt64Microseconds does). max_wait_us is -1 when the queue has no max wait.
   int64_t max_wait_us = -1;
@@ -1265,8 +1270,7 @@ void Engine::Impl::DescribeClass(const ClassInputs& c, uint32_t queue, Channel c
         std::unique(scratch_alternatives_.begin(), scratch_alternatives_.end()),
         scratch_alternatives_.end());
   }
-  const bool preferred = c.preferred_active && queues_[queue].preferred_wait_us > 0 &&
-                         !c.preferred.empty();
+  const bool preferred = c.preferred_active && queues_[queue].WaitsForPreferred(c.preferred);
   scratch_queue_ = queue;
   scratch_channel_ = channel;
   scratch_preferred_ = preferred ? c.preferred : absl::string_view();
@@ -1604,7 +1608,7 @@ absl::Status Engine::Impl::Enqueue(const EnqueueRequest& r) {
   const absl::Status arrival = ResolveArrival(&target, &channel);
   const ClassInputs inputs{&own, language, 0, /*preferred_active=*/true, r.preferred_agent_id};
   // Without a preferred agent in play, the class depends only on these (step 0).
-  const bool plain = r.preferred_agent_id.empty() || queues_[target].preferred_wait_us <= 0;
+  const bool plain = !queues_[target].WaitsForPreferred(r.preferred_agent_id);
   const u128 needs = plain ? RecentClasses::Key(channel, language, own) : RecentClasses::kNoKey;
   const uint32_t recent = arrival.ok() && needs != RecentClasses::kNoKey
                               ? queues_[target].recent_classes.Find(needs)
@@ -1712,7 +1716,7 @@ void Engine::Impl::EnterQueue(uint32_t slot, uint32_t queue,
   c.queue_epoch = ++epoch_seq_;
   c.step = 0;
   c.overflow_due = false;
-  c.preferred_active = q.preferred_wait_us > 0 && !c.preferred().empty();
+  c.preferred_active = q.WaitsForPreferred(c.preferred());
   Count(q, &QueueCounters::offered);
   if (q.max_wait_us >= 0) {
     Schedule(now_us_ + q.max_wait_us, TimerKind::kMaxWait, slot, c.queue_epoch);
@@ -2749,8 +2753,7 @@ absl::Status Engine::Impl::ApplyConfig(EngineConfig next) {
     c.step = 0;
     const int64_t in_queue_us = now_us_ - c.queue_entry_us;
     while (c.step < q.steps.size() && q.steps[c.step].after_us <= in_queue_us) ++c.step;
-    c.preferred_active = q.preferred_wait_us > 0 && !c.preferred().empty() &&
-                         in_queue_us < q.preferred_wait_us;
+    c.preferred_active = q.WaitsForPreferred(c.preferred()) && in_queue_us < q.preferred_wait_us;
     c.overflow_due = false;
     if (q.max_wait_us >= 0) {
       Schedule(std::max(now_us_, c.queue_entry_us + q.max_wait_us), TimerKind::kMaxWait,
