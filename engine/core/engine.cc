@@ -3100,9 +3100,7 @@ void Engine::Impl::CheckInvariants() const {
     ACD_ASSERT(staffed == cls.staffed);
     ACD_ASSERT(members == cls.members.size());  // and each points back (checked per agent)
     ACD_ASSERT(cls.waiting.Valid());
-    for (size_t i = 1; i < cls.available.size(); ++i) {
-      ACD_ASSERT(!AgentLess(cls.available[i], cls.available[(i - 1) / 2]));
-    }
+    ACD_ASSERT(heap::IsHeap(cls.available, AgentLess));
   }
   ACD_ASSERT(live_classes == live_classes_);
   ACD_ASSERT(idle_classes == idle_live_classes_);
@@ -3180,9 +3178,7 @@ void Engine::Impl::CheckInvariants() const {
     ACD_ASSERT(f.hash == contact_index_.hash_function()(absl::string_view(c.id)));
   }
   // Timers: heap order; an offer timeout exists exactly while its offer is pending.
-  for (size_t i = 1; i < timers_.size(); ++i) {
-    ACD_ASSERT(!TimerBefore(timers_[i], timers_[(i - 1) / 2]));
-  }
+  ACD_ASSERT(heap::IsHeap(timers_, TimerBefore));
   for (size_t i = 0; i < timers_.size(); ++i) {
     if (timers_[i].kind != TimerKind::kOfferTimeout) continue;
     ACD_ASSERT(contacts_[timers_[i].slot].offer_timer == static_cast<int32_t>(i));

@@ -88,6 +88,15 @@ void Fix(std::vector<E>& h, size_t i, Less less, Moved moved) {
   }
 }
 
+// Whether h is ordered as a heap: no entry comes before its parent (for invariant checks).
+template <typename E, typename Less>
+bool IsHeap(const std::vector<E>& h, Less less) {
+  for (size_t i = 1; i < h.size(); ++i) {
+    if (less(h[i], h[(i - 1) / 2])) return false;
+  }
+  return true;
+}
+
 }  // namespace acd::core::heap
 
 #endif  // ACD_ENGINE_CORE_INDEXED_HEAP_H_

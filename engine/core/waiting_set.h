@@ -187,13 +187,7 @@ class WaitingSet {
                              b.ring()[(b.end - 1) & b.mask].contact == kDead)) {
       return false;
     }
-    if (b.heap != nullptr) {
-      const std::vector<WaitingEntry>& h = *b.heap;
-      for (size_t i = 1; i < h.size(); ++i) {
-        if (Less(h[i], h[(i - 1) / 2])) return false;
-      }
-    }
-    return true;
+    return b.heap == nullptr || heap::IsHeap(*b.heap, Less);
   }
 
  private:

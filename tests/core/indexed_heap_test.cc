@@ -95,5 +95,13 @@ TEST_CASE("erasing an entry whose replacement belongs above it sifts that one up
   CHECK(heap[1].key == 3);
 }
 
+TEST_CASE("IsHeap tells a heap from an entry above its parent") {
+  std::vector<Entry> h = {{1, 0}, {3, 1}, {2, 2}, {4, 3}};
+  CHECK(heap::IsHeap(h, Less));
+  h[3].key = 0;  // below its parent (3), and the root
+  CHECK_FALSE(heap::IsHeap(h, Less));
+  CHECK(heap::IsHeap(std::vector<Entry>{}, Less));
+}
+
 }  // namespace
 }  // namespace acd::core
