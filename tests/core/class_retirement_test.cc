@@ -77,13 +77,7 @@ TEST_CASE("waiting contacts keep their classes while idle ones are retired") {
 // Enqueues contact `id` in queue "q" needing s0 at `level` (and `language`, if any).
 void EnqueueNeeding(EngineFixture& f, const std::string& id, Channel channel, int level,
                     const std::string& language = "") {
-  EnqueueRequest r;
-  r.contact_id = id;
-  r.queue = "q";
-  r.channel = channel;
-  r.requirements = {{"s0", level}};
-  r.language = language;
-  REQUIRE(f.engine->Enqueue(r).ok());
+  REQUIRE(f.Enqueue(id, "q", channel, {}, {{"s0", level}}, language).ok());
 }
 
 EngineConfig VoiceChatSpanish() {

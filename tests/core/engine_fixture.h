@@ -92,13 +92,15 @@ class EngineFixture {
 
   absl::Status Enqueue(const std::string& id, const std::string& queue = "q",
                        Channel channel = Channel::kVoice, std::optional<int> priority = {},
-                       std::vector<SkillRequirement> requirements = {}) {
+                       std::vector<SkillRequirement> requirements = {},
+                       const std::string& language = "") {
     EnqueueRequest r;
     r.contact_id = id;
     r.queue = queue;
     r.channel = channel;
     r.priority = priority;
     r.requirements = std::move(requirements);
+    r.language = language;
     return engine->Enqueue(r);
   }
 
