@@ -446,6 +446,15 @@ def main():
                              f"{lat['p50_us'] / base['p50_us']:.1f} / "
                              f"{lat['p99_us'] / base['p99_us']:.1f}", "", ""))
 
+    for n in ("echo", "acdd"):
+        runs = h2load_rounds(results, n, "h2load_rtt")
+        if runs and "p50_us" in runs[0]:
+            h = runs[0]
+            rows.append((f"unloaded round trip -> {n}, h2load as the client (nghttp2, one "
+                         f"connection, one GetContact at a time; a diagnostic): p50 / p99 / p99.9",
+                         f"{fmt(h['p50_us'])} / {fmt(h['p99_us'])} / {fmt(h['p999_us'])} us",
+                         "", ""))
+
     for n, what in (("floor", "loopback TCP floor"), ("echo", "echo"), ("acdd", "acdd")):
         latency_row(f"unloaded round trip -> {what}, client and server held to one CPU (no "
                     f"wake-up crosses CPUs; a diagnostic)", f"{n}_onecpu")

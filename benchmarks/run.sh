@@ -267,6 +267,23 @@ for name in echo acdd; do
     --out "$results/roundtrip_$name.json" >/dev/null
 done
 
+# The same with h2load as the client (nghttp2: one thread, one connection, one request at
+# a time, GetContact of contact h2load-1, OK on both servers): a lean third-party client, so
+# the figure does not rest on gRPC C++'s client (a diagnostic; the target's figure is above).
+if command -v h2load >/dev/null; then
+  body=$results/get_contact_body.bin
+  "$bin_load" --mode h2load-body --h2load-call get-contact --body "$body"
+  for name in echo acdd; do
+    t=${name}_target
+    log "unloaded round trip, h2load as the client: $name"
+    h2load -c 1 -m 1 -t 1 -D 5 --warm-up-time=1 -d "$body" \
+      -H 'content-type: application/grpc' -H 'te: trailers' \
+      --log-file="$results/h2load_rtt_${name}_1.log" \
+      "http://${!t}/acd.v1.Gateway/GetContact" >"$results/h2load_rtt_${name}_1.txt" 2>&1 || true
+  done
+  rm -f "$body"
+fi
+
 # The same three with the servers and the client held to one CPU, so no wake-up crosses
 # CPUs (each one that does costs an interrupt between virtual CPUs on a VM): a diagnostic
 # of where the round trip goes, not the target's figure.
