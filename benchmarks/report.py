@@ -508,7 +508,10 @@ def main():
                  "Just before, `load_client --mode tcp-floor` measures the host's floor under "
                  "any such round trip: a loopback TCP ping-pong of 128 bytes each way between "
                  "it and a child process it forks (blocking reads and writes, TCP_NODELAY), no "
-                 "gRPC; the ratios over it say how much gRPC and the server add.")
+                 "gRPC; the ratios over it say how much gRPC and the server add. Then h2load "
+                 "does the same as a client (`-c 1 -m 1`: one connection, one GetContact of "
+                 "contact h2load-1 at a time, 5 s; percentiles from its per-request log), so "
+                 "the figure is also read without gRPC C++'s client in it.")
     profiles = [("perf_core_Skills.txt", "core scale 2 (BM_Skills), by function, self time"),
                 ("perf_core_OneQueue.txt", "core scale 1 (BM_OneQueue), by function, self time"),
                 ("perf_stream.txt", "acdd under the WatchEvents load: threads, then the core "
