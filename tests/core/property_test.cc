@@ -8,21 +8,16 @@
 // A failure prints its seed; ACD_PROPERTY_SEED=<seed> replays exactly that run, and
 // ACD_PROPERTY_SEEDS / ACD_PROPERTY_STEPS change how many seeds and steps run.
 #include <array>
-#include <cstdlib>
 #include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "engine/core/random.h"
 #include "tests/core/engine_fixture.h"
+#include "tests/core/test_seeds.h"
 
 namespace acd::core::testing {
 namespace {
-
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? fallback : std::strtoull(v, nullptr, 10);
-}
 
 EngineConfig PropertyConfig(Random& rng) {
   static const char* kStrategies[] = {"longest_idle", "least_occupied", "fewest_handled",
@@ -327,15 +322,7 @@ class PropertyRun {
 
 TEST_CASE("property: invariants hold under random commands", "[property]") {
   const uint64_t steps = EnvOr("ACD_PROPERTY_STEPS", 100'000);
-  const char* one = std::getenv("ACD_PROPERTY_SEED");
-  std::vector<uint64_t> seeds;
-  if (one != nullptr) {
-    seeds.push_back(std::strtoull(one, nullptr, 10));
-  } else {
-    const uint64_t count = EnvOr("ACD_PROPERTY_SEEDS", 4);
-    for (uint64_t i = 0; i < count; ++i) seeds.push_back(0xACD0000 + i * 7919);
-  }
-  for (uint64_t seed : seeds) {
+  for (uint64_t seed : SeedsFromEnv("ACD_PROPERTY", 0xACD0000, 7919, 4)) {
     // Printed first, so a crash inside the engine (an ACD_ASSERT) still names its seed.
     std::fprintf(stderr, "property seed %llu (replay: ACD_PROPERTY_SEED=%llu)\n",
                  static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));

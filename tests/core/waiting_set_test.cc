@@ -2,7 +2,8 @@
 // ahead of the back), dequeues of the head, cancellations and re-keys anywhere, with the
 // head, the size, the invariants (WaitingSet::Valid) and every entry's reported position
 // checked after each operation. The ring's growth, its packing when half of it is
-// tombstones, and the heap beside it are all reached.
+// tombstones, and the heap beside it are all reached. ctest runs one seed of the random
+// run; ACD_WAITING_SET_SEEDS=<k> runs k, and ACD_WAITING_SET_SEED=<n> replays one.
 #include "engine/core/waiting_set.h"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "engine/core/random.h"
+#include "tests/core/test_seeds.h"
 
 namespace acd::core {
 namespace {
@@ -65,8 +67,9 @@ void Arrive(WaitingSet& set, Model& model, uint32_t count) {
   }
 }
 
-TEST_CASE("the waiting set serves in rank order through arrivals, dequeues, cancels and re-keys") {
-  Random rng(7);
+// One random run (see the TEST_CASE below).
+void RandomRun(uint64_t seed) {
+  Random rng(seed);
   WaitingSet set;
   Model model;
   uint64_t seq = 0;
@@ -110,6 +113,13 @@ TEST_CASE("the waiting set serves in rank order through arrivals, dequeues, canc
       }
       Check(set, model);
     }
+  }
+}
+
+TEST_CASE("the waiting set serves in rank order through arrivals, dequeues, cancels and re-keys") {
+  for (uint64_t seed : testing::SeedsFromEnv("ACD_WAITING_SET", 7, 1, 1)) {
+    INFO("seed " << seed << " (replay: ACD_WAITING_SET_SEED=" << seed << ")");
+    RandomRun(seed);
   }
 }
 
