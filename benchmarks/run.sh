@@ -175,6 +175,16 @@ for r in $(seq "$rounds"); do
 done
 
 # ---- h2load ----
+# h2load_call OUT TARGET METHOD BODY H2LOAD_ARGS...: one h2load run of a gRPC call with the
+# pre-framed BODY, one h2load thread; its summary goes to OUT.txt, its per-request log to
+# OUT.log (report.py reads both).
+h2load_call() {
+  local out=$1 t=$2 method=$3 body=$4
+  shift 4
+  h2load "$@" -t 1 --warm-up-time=1 -d "$body" \
+    -H 'content-type: application/grpc' -H 'te: trailers' \
+    --log-file="$out.log" "http://$t/acd.v1.Gateway/$method" >"$out.txt" 2>&1 || true
+}
 if command -v h2load >/dev/null; then
   # Two calls, each with one body for every request (h2load cannot vary it): EnqueueContact
   # of contact h2load-1 (acdd: only the first succeeds, then ALREADY_EXISTS, gRPC's error
@@ -190,11 +200,9 @@ if command -v h2load >/dev/null; then
       for name in "$@"; do
         t=${name}_target
         log "h2load round $r: $method, $name"
-        # 4 connections x 32 streams = 128 in flight, like load_client; one h2load thread.
-        h2load -c 4 -m 32 -t 1 -D "$duration_s" --warm-up-time=1 -d "$body" \
-          -H 'content-type: application/grpc' -H 'te: trailers' \
-          --log-file="$results/${prefix}_${name}_$r.log" \
-          "http://${!t}/acd.v1.Gateway/$method" >"$results/${prefix}_${name}_$r.txt" 2>&1 || true
+        # 4 connections x 32 streams = 128 in flight, like load_client.
+        h2load_call "$results/${prefix}_${name}_$r" "${!t}" "$method" "$body" \
+          -c 4 -m 32 -D "$duration_s"
       done
     done
   }
@@ -276,10 +284,7 @@ if command -v h2load >/dev/null; then
   for name in echo acdd; do
     t=${name}_target
     log "unloaded round trip, h2load as the client: $name"
-    h2load -c 1 -m 1 -t 1 -D 5 --warm-up-time=1 -d "$body" \
-      -H 'content-type: application/grpc' -H 'te: trailers' \
-      --log-file="$results/h2load_rtt_${name}_1.log" \
-      "http://${!t}/acd.v1.Gateway/GetContact" >"$results/h2load_rtt_${name}_1.txt" 2>&1 || true
+    h2load_call "$results/h2load_rtt_${name}_1" "${!t}" GetContact "$body" -c 1 -m 1 -D 5
   done
   rm -f "$body"
 fi
