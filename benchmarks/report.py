@@ -233,6 +233,21 @@ def pgo_rows(results):
              f"{', '.join(fmt(r, 2) for r in pairs)})", fmt(statistics.median(pairs), 2), "", "")]
 
 
+def count_rows(counts):
+    """Per decision under callgrind (count_core.sh): instructions and simulated misses."""
+    rows = []
+    for r in (counts or {}).get("runs", []):
+        scale = {"BM_OneQueue": "(1)", "BM_Skills": "(2)"}.get(r["benchmark"], r["benchmark"])
+        p = r["per_decision"]
+        rows.append((f"core {scale} per decision under callgrind, the shipped build: instructions / "
+                     f"L1 data misses / L1 instruction misses / last-level misses ({fmt(r['decisions'])} "
+                     f"measured decisions; simulated caches, the same on every host)",
+                     f"{fmt(p['instructions'])} / {fmt(p['l1_data_misses'], 1)} / "
+                     f"{fmt(p['l1_instruction_misses'], 1)} / {fmt(p['last_level_misses'], 2)}",
+                     "", ""))
+    return rows
+
+
 def main():
     results, md_path = sys.argv[1], sys.argv[2]
     start = load(os.path.join(results, "machine_start.json")) or {}
@@ -270,6 +285,8 @@ def main():
     rows = []
     rows += core_rows(load(os.path.join(results, "core.json")))
     rows += pgo_rows(results)
+    counts = load(os.path.join(results, "core_counts.json"))
+    rows += count_rows(counts)
     for name, what in (("small", "180/h, AHT 240 s, 14 agents"),
                        ("medium", "3,600/h, AHT 180 s, 200 agents, patience 120 s"),
                        ("large", "20,000/h, AHT 300 s, 1,700 agents")):
@@ -511,6 +528,18 @@ def main():
                  "does the same as a client (`-c 1 -m 1`: one connection, one GetContact of "
                  "contact h2load-1 at a time, 5 s; percentiles from its per-request log), so "
                  "the figure is also read without gRPC C++'s client in it.")
+    if counts and counts.get("runs"):
+        lines.append("- Callgrind counts (`benchmarks/count_core.sh`): the shipped core_benchmark "
+                     "runs under valgrind's callgrind, which counts the measured cycles alone "
+                     "(the benchmark zeroes the counters as they start and dumps them as they "
+                     f"end), with simulated caches ({counts.get('cache', '?')}). They are not times, "
+                     "and the host's load does not move them: two runs of one binary agree "
+                     "within a fraction of a percent, so they tell a change of a few percent "
+                     "that the timings here cannot. Where the instructions go, by function "
+                     "(self): " + "; ".join(
+                         f"{r['benchmark']}: " + ", ".join(
+                             f"{fn} {fmt(100 * share, 1)}%" for fn, share in r["top_instructions"][:6])
+                         for r in counts["runs"]) + ".")
     profiles = [("perf_core_Skills.txt", "core scale 2 (BM_Skills), by function, self time"),
                 ("perf_core_OneQueue.txt", "core scale 1 (BM_OneQueue), by function, self time"),
                 ("perf_stream.txt", "acdd under the WatchEvents load: threads, then the core "

@@ -2,21 +2,22 @@
 # run.sh: every figure of issue 7 with one command. Builds Release in build/release with
 # the core profile-guided and link-time optimized (scripts/build-release.sh) and a plain
 # core benchmark beside it (build/core-plain, the same-run baseline of that gain), runs
-# the core benchmark and the acd-sim quick form, starts acdd and benchmarks/echo_server on
-# loopback (port 0), runs load_client against both in the same run (alternating, so noise
-# hits both alike), h2load against both (and the enqueue run against an echo server that
-# rejects repeated ids as acdd does), the WatchEvents fan-out test and the unloaded round
-# trip (beside the host's loopback TCP floor, and again held to one CPU), then writes
-# benchmarks/results/*.json and benchmarks/RESULTS.md (benchmarks/report.py).
+# the core benchmark (and counts its decisions under callgrind) and the acd-sim quick
+# form, starts acdd and benchmarks/echo_server on loopback (port 0), runs load_client
+# against both in the same run (alternating, so noise hits both alike), h2load against
+# both (and the enqueue run against an echo server that rejects repeated ids as acdd
+# does), the WatchEvents fan-out test and the unloaded round trip (beside the host's
+# loopback TCP floor, and again held to one CPU), then writes benchmarks/results/*.json
+# and benchmarks/RESULTS.md (benchmarks/report.py).
 #
-#   benchmarks/run.sh                 # about 3-4 minutes on 2 cores
+#   benchmarks/run.sh                 # about 6-7 minutes on 2 cores
 #   JOBS=2 DURATION_S=8 ROUNDS=3 H2LOAD_ROUNDS=3 CORE_REPS=5 benchmarks/run.sh
 #   PGO_PAIRS=6                       # side-by-side pairs, plain core against guided + LTO
 #   PERF=1 benchmarks/run.sh          # also perf profiles of acdd and of the core
 #                                     # benchmark's scales 1 and 2 (results/perf_*.txt)
 #
 # Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
-# missing) and python3 (report). Run as root it installs them first
+# missing), valgrind (the callgrind counts; skipped if missing) and python3 (report). Run as root it installs them first
 # (scripts/install-deps.sh; SKIP_DEPS=1 skips that). Only loopback addresses are used.
 set -euo pipefail
 
@@ -83,6 +84,16 @@ log "core_benchmark ($core_reps repetitions)"
 log "core_benchmark: plain build against profile-guided + LTO ($pgo_pairs pairs)"
 MIN_TIME=1 bash "$root/benchmarks/compare_core.sh" "$plain/benchmarks/core_benchmark" \
   "$bin_core" BM_OneQueue "$pgo_pairs" >"$results/core_pgo_pairs.txt"
+
+# What a decision costs in instructions and simulated cache misses (callgrind, the shipped
+# build): counts that do not move with the host's load, for comparing runs and changes.
+if command -v valgrind >/dev/null; then
+  log "core_benchmark under callgrind (count_core.sh, about two minutes)"
+  OUT="$results/core_counts.json" bash "$root/benchmarks/count_core.sh" "$bin_core" \
+    >"$results/core_counts.txt"
+else
+  log "valgrind is not installed: no callgrind counts"
+fi
 
 # ---- acd-sim quick form (issue 6's speed goal: >= 1,000,000 contacts/s of wall clock) ----
 # Three M/M/N(+M) cases, 2,000,000 contacts each; every decision by the real core.

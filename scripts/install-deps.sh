@@ -7,7 +7,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-dev libboost-program-options-dev
   catch2 libbenchmark-dev libcli11-dev libspdlog-dev nlohmann-json3-dev tzdata
-  nghttp2-client python3
+  nghttp2-client python3 valgrind
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
