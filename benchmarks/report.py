@@ -535,7 +535,9 @@ def main():
                      f"end), with simulated caches ({counts.get('cache', '?')}). They are not times, "
                      "and the host's load does not move them: two runs of one binary agree "
                      "within a fraction of a percent, so they tell a change of a few percent "
-                     "that the timings here cannot. Where the instructions go, by function "
+                     "that the timings here cannot. Level-1 instruction misses follow where the "
+                     "linker put the code, which moves from one profile-guided build to the "
+                     "next, and have not shown in the timings. Where the instructions go, by function "
                      "(self): " + "; ".join(
                          f"{r['benchmark']}: " + ", ".join(
                              f"{fn} {fmt(100 * share, 1)}%" for fn, share in r["top_instructions"][:6])
