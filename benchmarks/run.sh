@@ -10,7 +10,7 @@
 # loopback TCP floor, and again held to one CPU), then writes benchmarks/results/*.json
 # and benchmarks/RESULTS.md (benchmarks/report.py).
 #
-#   benchmarks/run.sh                 # about 6-7 minutes on 2 cores
+#   benchmarks/run.sh                 # about 8 minutes on 2 cores
 #   JOBS=2 DURATION_S=8 ROUNDS=3 H2LOAD_ROUNDS=3 CORE_REPS=5 benchmarks/run.sh
 #   PGO_PAIRS=6                       # side-by-side pairs, plain core against guided + LTO
 #   PERF=1 benchmarks/run.sh          # also perf profiles of acdd and of the core
