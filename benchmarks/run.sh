@@ -17,8 +17,9 @@
 #                                     # benchmark's scales 1 and 2 (results/perf_*.txt)
 #
 # Needs: the build dependencies, h2load (Debian nghttp2-client; skipped with a note if
-# missing), valgrind (the callgrind counts; skipped if missing) and python3 (report). Run as root it installs them first
-# (scripts/install-deps.sh; SKIP_DEPS=1 skips that). Only loopback addresses are used.
+# missing), valgrind (the callgrind counts; skipped if missing) and python3 (report). Run
+# as root it installs them first (scripts/install-deps.sh; SKIP_DEPS=1 skips that). Only
+# loopback addresses are used.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
