@@ -834,6 +834,7 @@ class Engine::Impl {
 
   std::vector<AgentRec> agents_;
   mutable uint32_t last_agent_found_ = kNone;  // FindLoggedInAgent's; a slot never reused
+  mutable uint32_t last_queue_found_ = kNone;  // FindQueue's; reset when the rules change
   // Agent slots by id (SlotIdIndex: 10,000 agents' index is 64 KB and stays in cache).
   SlotIdIndex<std::vector<AgentRec>> agent_index_{
       0, SlotIdHash<std::vector<AgentRec>>{&agents_}, SlotIdEq<std::vector<AgentRec>>{&agents_}};
@@ -939,6 +940,7 @@ void Engine::Impl::Install(Rules rules) {
   queue_index_ = std::move(rules.queue_index);
   reasons_ = std::move(rules.reasons);
   queues_ = std::move(rules.queues);
+  last_queue_found_ = kNone;  // the new rules number their queues afresh
   // Agents' skills are already in the new numbering (ApplyConfig remaps them first).
   skill_agents_.assign(config_.skills.size(), {});
   for (uint32_t a = 0; a < agents_.size(); ++a) {
@@ -1113,10 +1115,17 @@ absl::StatusOr<uint32_t> Engine::Impl::FindLoggedInAgent(absl::string_view id) c
 }
 
 absl::StatusOr<uint32_t> Engine::Impl::FindQueue(absl::string_view name) const {
+  // Arrivals come in runs to the same queue (an IVR menu's branch): the last queue found
+  // is compared before the index is probed, which hashes the name. Queue names are unique
+  // within the rules in force, so a match is that queue.
+  if (last_queue_found_ != kNone && IdEqual(queues_[last_queue_found_].config.name, name)) {
+    return last_queue_found_;
+  }
   auto it = queue_index_.find(name);
   if (it == queue_index_.end()) {
     return absl::NotFoundError(absl::StrCat("queue '", name, "' does not exist"));
   }
+  last_queue_found_ = it->second;
   return it->second;
 }
 

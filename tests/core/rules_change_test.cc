@@ -176,6 +176,34 @@ TEST_CASE("escalation and callback offers") {
   f.engine->CheckInvariants();
 }
 
+TEST_CASE("queues are found by name across rules changes that reorder and drop them") {
+  // The engine remembers the last queue it found by name: a rules change renumbers the
+  // queues, and must not leave it pointing at another queue or past the end.
+  EngineFixture f(Before());
+  REQUIRE(f.Enqueue("f1", "flu").ok());  // flu is the second queue
+  EngineConfig swapped = Before();
+  std::swap(swapped.queues[0], swapped.queues[1]);  // flu first now
+  REQUIRE(f.engine->ApplyConfig(swapped).ok());
+  REQUIRE(f.Enqueue("f2", "flu").ok());
+  REQUIRE(f.Enqueue("r1", "refills").ok());  // refills, second, is the last found
+  CHECK(f.engine->GetContact("f2")->queue == "flu");
+  CHECK(f.engine->GetContact("r1")->queue == "refills");
+  CHECK(f.Queue("flu").waiting == 2);
+  CHECK(f.Queue("refills").waiting == 1);
+
+  EngineConfig fewer = Before();
+  fewer.queues.pop_back();  // refills only
+  fewer.queue_moves = {{"flu", "refills"}};
+  REQUIRE(f.engine->ApplyConfig(fewer).ok());
+  const absl::Status gone = f.Enqueue("f3", "flu");
+  CHECK(gone.code() == absl::StatusCode::kNotFound);
+  REQUIRE(f.Enqueue("r2", "refills").ok());
+  CHECK(f.engine->GetContact("r2")->queue == "refills");
+  CHECK(f.Queue("refills").waiting == 4);
+  CHECK(f.engine->Transfer("r2", "flu").code() == absl::StatusCode::kNotFound);
+  f.engine->CheckInvariants();
+}
+
 TEST_CASE("a lower limit on retained ended contacts forgets the oldest at once") {
   EngineConfig config = Before();
   config.limits.max_finished_contacts_retained = 4;
