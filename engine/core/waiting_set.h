@@ -18,7 +18,9 @@
 //
 // Positions: a heap entry's is its index; a ring entry's is kRingBit plus its place
 // counted from the ring's creation (mod 2^30), which does not change as the front moves
-// or the ring grows. Both are non-negative, so -1 can mean "not waiting".
+// or the ring grows. Both are non-negative, so -1 can mean "not waiting". Places are
+// 32-bit counters that wrap; the ring's capacity (at most 2^29) divides both 2^30 and
+// 2^32, so a place and its position name the same slot across either wrap.
 //
 // Invariants: the ring's entries (tombstones too) are in ascending rank order; its front
 // and back are live; the heap is a binary min-heap; every live entry's owner holds its
@@ -169,6 +171,15 @@ class WaitingSet {
     if (block_->mask + 1 > keep || (block_->heap != nullptr && block_->heap->capacity() > keep)) {
       Free(std::exchange(block_, nullptr));
     }
+  }
+
+  // For tests: an empty set counts its ring's places from `place` instead of 0, so a test
+  // reaches the wrap of the places (at 2^32) and of the positions (at 2^30) in a few
+  // thousand pushes rather than billions. REQUIRES: empty().
+  void StartPlacesAtForTest(uint32_t place) {
+    ACD_ASSERT(empty());
+    if (block_ == nullptr) block_ = Allocate(kInitialRing);
+    block_->begin = block_->end = place;
   }
 
   // The invariants above (the owners' positions are checked by the caller, with at()).

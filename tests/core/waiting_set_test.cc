@@ -67,10 +67,11 @@ void Arrive(WaitingSet& set, Model& model, uint32_t count) {
   }
 }
 
-// One random run (see the TEST_CASE below).
-void RandomRun(uint64_t seed) {
+// One random run (see the TEST_CASE below), the ring's places counted from `first_place`.
+void RandomRun(uint64_t seed, uint32_t first_place = 0) {
   Random rng(seed);
   WaitingSet set;
+  if (first_place != 0) set.StartPlacesAtForTest(first_place);
   Model model;
   uint64_t seq = 0;
   int64_t now = 1000;
@@ -120,6 +121,21 @@ TEST_CASE("the waiting set serves in rank order through arrivals, dequeues, canc
   for (uint64_t seed : testing::SeedsFromEnv("ACD_WAITING_SET", 7, 1, 1)) {
     INFO("seed " << seed << " (replay: ACD_WAITING_SET_SEED=" << seed << ")");
     RandomRun(seed);
+  }
+}
+
+TEST_CASE("the ring's places and positions wrap without losing or misplacing a contact") {
+  // A run moves the ring's places forward by several thousand; these start it just
+  // before a position's place bits wrap (2^30) and before the place counter itself wraps
+  // (2^32), as a class that has served billions of contacts in a long-running center.
+  constexpr uint32_t kBeforePositionWrap = (uint32_t{1} << 30) - 2000;
+  constexpr uint32_t kBeforePlaceWrap = ~uint32_t{0} - 2000;
+  for (uint32_t first_place : {kBeforePositionWrap, kBeforePlaceWrap}) {
+    for (uint64_t seed : testing::SeedsFromEnv("ACD_WAITING_SET", 11, 1, 1)) {
+      INFO("first place " << first_place << ", seed " << seed
+                          << " (replay: ACD_WAITING_SET_SEED=" << seed << ")");
+      RandomRun(seed, first_place);
+    }
   }
 }
 
