@@ -16,11 +16,9 @@ namespace {
 using core::Engine;
 
 // Finishes a unary call at once (edge check failed).
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+grpc::ServerUnaryReactor* FinishNow(UnaryReply context, const absl::Status& status) {
+  context.Finish(status);
+  return context.reactor();
 }
 
 // The `what` of RunOnCore: built only when the debug log is on (it is logged only there),
@@ -32,20 +30,18 @@ std::string Describe(const Args&... args) {
 
 // Runs `command` on the core thread and finishes the call with its status. `what` names
 // the call and ids for the debug log (never attribute values), from Describe().
-grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext* context,
-                                    std::string what,
+grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, UnaryReply context, std::string what,
                                     std::function<absl::Status(Engine&)> command) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status queued = loop.TryPost(
-      [reactor, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
+      [context, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
         absl::Status status = command(engine);
         if (!status.ok()) {
           spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
         }
-        reactor->Finish(ToGrpc(status));
+        context.Finish(status);
       });
-  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
-  return reactor;
+  if (!queued.ok()) context.Finish(queued);
+  return context.reactor();
 }
 
 absl::Status ReplyContact(const Engine& engine, absl::string_view contact_id,
@@ -69,7 +65,7 @@ absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id, v1::A
 }
 
 // Runs `command`; on success replies with the agent's status after it.
-grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, UnaryReply context,
                                        absl::string_view method, const std::string& agent_id,
                                        v1::AgentStatus* response,
                                        std::function<absl::Status(Engine&)> command) {
@@ -86,7 +82,7 @@ grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, grpc::CallbackServerConte
 
 // Sets an agent's state for AgentDesk.SetState (forced = false) and
 // Supervisor.ForceAgentState (forced = true).
-grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, UnaryReply context,
                                         const v1::SetStateRequest& request,
                                         v1::AgentStatus* response, bool forced) {
   absl::StatusOr<core::AgentState> state = AgentStateFromProto(request.state(), "state");
@@ -116,9 +112,28 @@ grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerCont
 
 }  // namespace
 
+void UnaryReply::Finish(const absl::Status& status) const {
+  if (status.ok()) messages_->SerializeResponse(reply_);
+  delete messages_;
+  reactor_->Finish(ToGrpc(status));
+}
+
 // ---- Gateway ----
 
-grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerContext* context,
+GatewayService::GatewayService(CoreLoop& loop, size_t stream_buffer)
+    : loop_(loop), stream_buffer_(stream_buffer) {
+  constexpr const char* kService = "acd.v1.Gateway";
+  ServeParsed(kService, "EnqueueContact", &GatewayService::EnqueueContact);
+  ServeParsed(kService, "CancelContact", &GatewayService::CancelContact);
+  ServeParsed(kService, "GetContact", &GatewayService::GetContact);
+  ServeParsed(kService, "RequestCallback", &GatewayService::RequestCallback);
+  ServeParsed(kService, "TransferContact", &GatewayService::TransferContact);
+  ServeParsed(kService, "ChangePriority", &GatewayService::ChangePriority);
+  ServeParsed(kService, "EscalateContact", &GatewayService::EscalateContact);
+  ServeParsed(kService, "WatchContact", &GatewayService::WatchContact);
+}
+
+grpc::ServerUnaryReactor* GatewayService::EnqueueContact(UnaryReply context,
                                                          const v1::EnqueueContactRequest* request,
                                                          v1::ContactStatus* response) {
   absl::StatusOr<core::EnqueueRequest> command = FromProto(*request, loop_.limits());
@@ -133,7 +148,7 @@ grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerCon
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* GatewayService::CancelContact(UnaryReply context,
                                                         const v1::CancelContactRequest* request,
                                                         v1::ContactStatus* response) {
   const core::Limits& limits = loop_.limits();
@@ -149,7 +164,7 @@ grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerCont
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* GatewayService::GetContact(UnaryReply context,
                                                      const v1::GetContactRequest* request,
                                                      v1::ContactStatus* response) {
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
@@ -161,7 +176,7 @@ grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext
                    });
 }
 
-grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* GatewayService::RequestCallback(UnaryReply context,
                                                           const v1::RequestCallbackRequest* request,
                                                           v1::ContactStatus* response) {
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
@@ -178,7 +193,7 @@ grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerCo
 namespace {
 
 // Runs a contact command and replies with the contact's status after it.
-grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, UnaryReply context,
                                          absl::string_view method, const std::string& contact_id,
                                          v1::ContactStatus* response,
                                          std::function<absl::Status(Engine&)> command) {
@@ -195,7 +210,7 @@ grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, grpc::CallbackServerCon
 
 }  // namespace
 
-grpc::ServerUnaryReactor* GatewayService::TransferContact(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* GatewayService::TransferContact(UnaryReply context,
                                                           const v1::TransferContactRequest* request,
                                                           v1::ContactStatus* response) {
   return ContactCommand(loop_, context, "TransferContact", request->contact_id(), response,
@@ -204,7 +219,7 @@ grpc::ServerUnaryReactor* GatewayService::TransferContact(grpc::CallbackServerCo
                         });
 }
 
-grpc::ServerUnaryReactor* GatewayService::ChangePriority(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* GatewayService::ChangePriority(UnaryReply context,
                                                          const v1::ChangePriorityRequest* request,
                                                          v1::ContactStatus* response) {
   return ContactCommand(loop_, context, "ChangePriority", request->contact_id(), response,
@@ -212,7 +227,7 @@ grpc::ServerUnaryReactor* GatewayService::ChangePriority(grpc::CallbackServerCon
                             Engine& engine) { return engine.ChangePriority(id, priority); });
 }
 
-grpc::ServerUnaryReactor* GatewayService::EscalateContact(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* GatewayService::EscalateContact(UnaryReply context,
                                                           const v1::EscalateContactRequest* request,
                                                           v1::ContactStatus* response) {
   return ContactCommand(
@@ -235,7 +250,20 @@ grpc::ServerWriteReactor<v1::ContactStatus>* GatewayService::WatchContact(
 
 // ---- AgentDesk ----
 
-grpc::ServerUnaryReactor* AgentDeskService::Login(grpc::CallbackServerContext* context,
+AgentDeskService::AgentDeskService(CoreLoop& loop, size_t stream_buffer)
+    : loop_(loop), stream_buffer_(stream_buffer) {
+  constexpr const char* kService = "acd.v1.AgentDesk";
+  ServeParsed(kService, "Login", &AgentDeskService::Login);
+  ServeParsed(kService, "Logout", &AgentDeskService::Logout);
+  ServeParsed(kService, "SetState", &AgentDeskService::SetState);
+  ServeParsed(kService, "AcceptOffer", &AgentDeskService::AcceptOffer);
+  ServeParsed(kService, "RejectOffer", &AgentDeskService::RejectOffer);
+  ServeParsed(kService, "CompleteContact", &AgentDeskService::CompleteContact);
+  ServeParsed(kService, "EndWrapUp", &AgentDeskService::EndWrapUp);
+  ServeParsed(kService, "WatchOffers", &AgentDeskService::WatchOffers);
+}
+
+grpc::ServerUnaryReactor* AgentDeskService::Login(UnaryReply context,
                                                   const v1::LoginRequest* request,
                                                   v1::AgentStatus* response) {
   absl::StatusOr<core::LoginRequest> command = FromProto(*request, loop_.limits());
@@ -248,20 +276,20 @@ grpc::ServerUnaryReactor* AgentDeskService::Login(grpc::CallbackServerContext* c
                    });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::Logout(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentDeskService::Logout(UnaryReply context,
                                                    const v1::AgentRequest* request,
                                                    v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "Logout", request->agent_id(), response,
                       [id = request->agent_id()](Engine& engine) { return engine.Logout(id); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::SetState(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentDeskService::SetState(UnaryReply context,
                                                      const v1::SetStateRequest* request,
                                                      v1::AgentStatus* response) {
   return SetAgentState(loop_, context, *request, response, /*forced=*/false);
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(UnaryReply context,
                                                         const v1::OfferRequest* request,
                                                         v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "AcceptOffer", request->agent_id(), response,
@@ -269,7 +297,7 @@ grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(grpc::CallbackServerCont
                           Engine& engine) { return engine.Accept(agent, contact); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(UnaryReply context,
                                                         const v1::OfferRequest* request,
                                                         v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "RejectOffer", request->agent_id(), response,
@@ -277,7 +305,7 @@ grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(grpc::CallbackServerCont
                           Engine& engine) { return engine.Reject(agent, contact); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(UnaryReply context,
                                                             const v1::OfferRequest* request,
                                                             v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "CompleteContact", request->agent_id(), response,
@@ -285,7 +313,7 @@ grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(grpc::CallbackServer
                           Engine& engine) { return engine.Complete(agent, contact); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::EndWrapUp(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AgentDeskService::EndWrapUp(UnaryReply context,
                                                       const v1::AgentRequest* request,
                                                       v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "EndWrapUp", request->agent_id(), response,
@@ -307,7 +335,14 @@ grpc::ServerWriteReactor<v1::AgentUpdate>* AgentDeskService::WatchOffers(
 
 // ---- Supervisor ----
 
-grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerContext* context,
+SupervisorService::SupervisorService(CoreLoop& loop, size_t stream_buffer, size_t event_batch)
+    : loop_(loop), stream_buffer_(stream_buffer), event_batch_(event_batch) {
+  constexpr const char* kService = "acd.v1.Supervisor";
+  ServeParsed(kService, "GetSnapshot", &SupervisorService::GetSnapshot);
+  ServeParsed(kService, "ForceAgentState", &SupervisorService::ForceAgentState);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(UnaryReply context,
                                                          const v1::SnapshotRequest* request,
                                                          v1::Snapshot* response) {
   return RunOnCore(loop_, context, "GetSnapshot", [response](Engine& engine) {
@@ -333,13 +368,21 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::WatchEvents(
   return stream;
 }
 
-grpc::ServerUnaryReactor* SupervisorService::ForceAgentState(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* SupervisorService::ForceAgentState(UnaryReply context,
                                                              const v1::SetStateRequest* request,
                                                              v1::AgentStatus* response) {
   return SetAgentState(loop_, context, *request, response, /*forced=*/true);
 }
 
 // ---- Admin ----
+
+AdminService::AdminService(CoreLoop& loop, RulesOrigin origin)
+    : loop_(loop), origin_(std::move(origin)) {
+  constexpr const char* kService = "acd.v1.Admin";
+  ServeParsed(kService, "ValidateRules", &AdminService::ValidateRules);
+  ServeParsed(kService, "ApplyRules", &AdminService::ApplyRules);
+  ServeParsed(kService, "GetRules", &AdminService::GetRules);
+}
 
 absl::Status AdminService::Apply(rules::LoadedRules rules, std::string source,
                                  AppliedCallback done) {
@@ -356,7 +399,7 @@ absl::Status AdminService::Apply(rules::LoadedRules rules, std::string source,
   });
 }
 
-grpc::ServerUnaryReactor* AdminService::ValidateRules(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AdminService::ValidateRules(UnaryReply context,
                                                       const v1::ValidateRulesRequest* request,
                                                       v1::ValidateRulesResponse* response) {
   std::vector<rules::RuleProblem> problems;
@@ -378,7 +421,7 @@ grpc::ServerUnaryReactor* AdminService::ValidateRules(grpc::CallbackServerContex
   return FinishNow(context, absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AdminService::ApplyRules(UnaryReply context,
                                                    const v1::ApplyRulesRequest* request,
                                                    v1::ApplyRulesResponse* response) {
   absl::StatusOr<rules::LoadedRules> loaded =
@@ -386,15 +429,14 @@ grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* 
   if (!loaded.ok()) return FinishNow(context, loaded.status());
   response->set_version(loaded->version);
   response->set_checksum(loaded->checksum);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Every apply is logged with who asked (the peer address), the version and checksum;
   // spdlog stamps when.
   const std::string version = loaded->version;
   const std::string checksum = loaded->checksum;
-  const std::string peer = context->peer();
+  const std::string peer = context.server_context()->peer();
   absl::Status queued = Apply(
       *std::move(loaded), "Admin.ApplyRules",
-      [reactor, response, version, checksum, peer](absl::Status status, uint64_t sequence) {
+      [context, response, version, checksum, peer](absl::Status status, uint64_t sequence) {
         if (status.ok()) {
           response->set_sequence(sequence);
           spdlog::info("rules applied via Admin.ApplyRules from {} (version '{}', {}) at event {}",
@@ -403,13 +445,13 @@ grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* 
           spdlog::warn("Admin.ApplyRules from {} (version '{}', {}) refused: {}", peer, version,
                        checksum, absl::StatusCodeToString(status.code()));
         }
-        reactor->Finish(ToGrpc(status));
+        context.Finish(status);
       });
-  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
-  return reactor;
+  if (!queued.ok()) context.Finish(queued);
+  return context.reactor();
 }
 
-grpc::ServerUnaryReactor* AdminService::GetRules(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* AdminService::GetRules(UnaryReply context,
                                                  const v1::GetRulesRequest* request,
                                                  v1::GetRulesResponse* response) {
   return RunOnCore(loop_, context, "GetRules", [this, response](Engine& engine) {

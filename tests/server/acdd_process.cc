@@ -17,15 +17,23 @@
 namespace acd::testing {
 namespace {
 
-// fork + exec with stdout on a pipe; returns the pid and the pipe's read end.
-std::pair<pid_t, int> Spawn(const std::vector<std::string>& argv, bool with_stderr = false) {
+// fork + exec with stdout on a pipe; returns the pid and the pipe's read end. stderr goes
+// to the pipe too if `with_stderr`, else to the file `stderr_path` if not empty.
+std::pair<pid_t, int> Spawn(const std::vector<std::string>& argv, bool with_stderr = false,
+                            const std::string& stderr_path = {}) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  int log = -1;
+  if (!with_stderr && !stderr_path.empty()) {
+    log = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (log < 0) throw std::runtime_error("cannot open " + stderr_path);
+  }
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
     if (with_stderr) dup2(fds[1], STDERR_FILENO);
+    if (log >= 0) dup2(log, STDERR_FILENO);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -33,6 +41,7 @@ std::pair<pid_t, int> Spawn(const std::vector<std::string>& argv, bool with_stde
     _exit(127);
   }
   close(fds[1]);
+  if (log >= 0) close(log);
   return {pid, fds[0]};
 }
 
@@ -68,10 +77,11 @@ std::optional<int> WaitForExit(pid_t pid, absl::Duration deadline) {
   }
 }
 
-AcddProcess::AcddProcess(std::vector<std::string> extra_args, absl::Duration deadline) {
+AcddProcess::AcddProcess(std::vector<std::string> extra_args, absl::Duration deadline,
+                         const std::string& log_path) {
   std::vector<std::string> argv = {ACDD_PATH, "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  auto [pid, out] = Spawn(argv);
+  auto [pid, out] = Spawn(argv, /*with_stderr=*/false, log_path);
   pid_ = pid;
   std::string buffer;
   const bool in_time = ReadUntil(out, &buffer, absl::Now() + deadline, [](const std::string& b) {

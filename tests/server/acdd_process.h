@@ -20,9 +20,11 @@ class AcddProcess {
  public:
   // Starts `binary` (default: the acdd built with the tests) with `--listen 127.0.0.1:0`
   // and `extra_args`. Aborts the test (via Catch2 FAIL) if no listening line arrives
-  // within `deadline`.
+  // within `deadline`. acdd's log (its stderr) goes to the test's stderr, or to the file
+  // `log_path` (created or emptied) if one is given, for a test that reads it.
   explicit AcddProcess(std::vector<std::string> extra_args = {},
-                       absl::Duration deadline = absl::Seconds(10));
+                       absl::Duration deadline = absl::Seconds(10),
+                       const std::string& log_path = {});
   ~AcddProcess();
   AcddProcess(const AcddProcess&) = delete;
   AcddProcess& operator=(const AcddProcess&) = delete;

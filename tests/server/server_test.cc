@@ -1,5 +1,7 @@
 // Integration tests: the real acdd on port 0, driven through the generated C++ client.
 // Waiting is always bounded by a gRPC deadline; nothing asserts on timing.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -14,7 +16,10 @@
 #include <fstream>
 #include <future>
 #include <limits>
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1235,6 +1240,316 @@ grpc::Status CallRaw(std::shared_ptr<grpc::Channel> channel, const std::string& 
     }
   }
   return status;
+}
+
+// Random requests to every method of every service, as a confused or hostile client
+// might send them: fields drawn from the ids, queues, skills and reason codes in play
+// (so commands reach real contacts and agents), unset fields, out-of-range numbers and
+// enum values, over-long and non-printable strings, rules text cut short, and bodies that
+// do not parse. The product's promises, checked: every call ends with a status that
+// says why (never UNKNOWN, INTERNAL or a lost call), the server stays up and stops
+// cleanly, and free-form attribute text never reaches the log or a status message.
+// ACD_RANDOM_REQUESTS_SEED=<n> replays one seed (default 1).
+class RandomRequests {
+ public:
+  // Text a caller's free-form attributes carry; it must appear in no log line and no status.
+  static constexpr const char kPrivate[] = "PRIVATE-NOTE-7e1";
+
+  explicit RandomRequests(uint64_t seed) : rng_(seed) {}
+
+  // A random request for `method`, serialized; sometimes cut short or not a message at all.
+  // Half are plausible (values in play, in range), so commands reach deep into the engine.
+  std::string Body(const google::protobuf::MethodDescriptor& method) {
+    plausible_ = Uniform(2) == 0;
+    const uint64_t kind = plausible_ ? 2 : Uniform(20);
+    if (kind == 0) {  // bytes that are very likely not a message of this type
+      std::string bytes(Uniform(48), '\0');
+      for (char& c : bytes) c = static_cast<char>(Uniform(256));
+      return bytes;
+    }
+    std::unique_ptr<google::protobuf::Message> message(
+        google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(method.input_type())
+            ->New());
+    Fill(*message, 0);
+    std::string body = message->SerializeAsString();
+    if (kind == 1 && !body.empty()) body.resize(Uniform(body.size()));  // cut short
+    return body;
+  }
+
+  uint64_t Uniform(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
+
+ private:
+  template <size_t N>
+  const char* Pick(const char* const (&choices)[N]) {
+    return choices[Uniform(N)];
+  }
+
+  // Strings by what the field names: mostly values in play, sometimes anything.
+  std::string Text(const google::protobuf::FieldDescriptor& field, bool attribute) {
+    static const char* const kContacts[] = {"c-1", "c-2", "c-3", "c-4", "c-5", "c-6"};
+    static const char* const kAgents[] = {"psr-1", "psr-2", "psr-3", "psr-4"};
+    static const char* const kQueues[] = {"clinical_triage", "scheduling",   "billing_insurance",
+                                          "prescriptions",   "info_referral", "complaints",
+                                          "supervisors",     "no-such-queue"};
+    static const char* const kSkills[] = {"scheduling", "billing_insurance", "prescriptions",
+                                          "clinical_triage", "info_referral", "complaints",
+                                          "supervisor", "float_pool", "spanish", "klingon"};
+    static const char* const kReasons[] = {"BREAK", "LUNCH", "TRAINING", "CALLER_HANGUP",
+                                           "NOT_A_CODE"};
+    if (attribute) return absl::StrCat(kPrivate, " ", Uniform(1000));
+    switch (plausible_ ? 9 : Uniform(10)) {
+      case 0:
+        return "";
+      case 1:
+        return std::string(300 + Uniform(300), 'x');  // over any id limit
+      case 2:
+        return "a b\n\t\x01";  // spaces and control characters: not an id
+      default:
+        break;
+    }
+    const std::string& name = field.name();
+    if (name == "agent_id" || name == "preferred_agent_id") return Pick(kAgents);
+    if (name == "contact_id") return Pick(kContacts);
+    if (name == "queue" || name == "overflow_queue") return Pick(kQueues);
+    if (name == "skill" || name == "language") return Pick(kSkills);
+    if (name == "reason") return Pick(kReasons);
+    if (name == "rules_textproto") {
+      std::string rules = Uniform(2) == 0 ? healthcare_rules_ : "queues { name: \"q\" }";
+      if (!plausible_) rules.resize(Uniform(rules.size()));  // cut short
+      return rules;
+    }
+    return Pick(kContacts);
+  }
+
+  int64_t Number() {
+    if (plausible_) return 1 + static_cast<int64_t>(Uniform(10));  // a level, a priority
+    static const int64_t kEdges[] = {0, 1, -1, 2, 3, 10, 11, 100, -100,
+                                     std::numeric_limits<int32_t>::max(),
+                                     std::numeric_limits<int32_t>::min(),
+                                     std::numeric_limits<int64_t>::max(),
+                                     std::numeric_limits<int64_t>::min()};
+    return Uniform(3) == 0 ? kEdges[Uniform(std::size(kEdges))]
+                           : static_cast<int64_t>(Uniform(12));
+  }
+
+  void Fill(google::protobuf::Message& message, int depth, bool attribute = false) {
+    using google::protobuf::FieldDescriptor;
+    const google::protobuf::Descriptor& type = *message.GetDescriptor();
+    const google::protobuf::Reflection& r = *message.GetReflection();
+    const bool map_entry = type.options().map_entry();
+    for (int i = 0; i < type.field_count(); ++i) {
+      const FieldDescriptor& f = *type.field(i);
+      if (!map_entry && Uniform(plausible_ ? 10 : 4) == 0) continue;  // left unset
+      const int count =
+          f.is_repeated() ? static_cast<int>(Uniform(plausible_ ? 4 : f.is_map() ? 40 : 5)) : 1;
+      for (int k = 0; k < count; ++k) {
+        const bool add = f.is_repeated();
+        switch (f.cpp_type()) {
+          case FieldDescriptor::CPPTYPE_INT32: {
+            const auto v = static_cast<int32_t>(Number());
+            add ? r.AddInt32(&message, &f, v) : r.SetInt32(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_INT64: {
+            const int64_t v = Number();
+            add ? r.AddInt64(&message, &f, v) : r.SetInt64(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_UINT32: {
+            const auto v = static_cast<uint32_t>(Number());
+            add ? r.AddUInt32(&message, &f, v) : r.SetUInt32(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_UINT64: {
+            const auto v = static_cast<uint64_t>(Number());
+            add ? r.AddUInt64(&message, &f, v) : r.SetUInt64(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_DOUBLE:
+          case FieldDescriptor::CPPTYPE_FLOAT: {
+            static const double kValues[] = {0, 1.5, -1, 1e300, -1e300,
+                                             std::numeric_limits<double>::quiet_NaN(),
+                                             std::numeric_limits<double>::infinity()};
+            const double v = kValues[Uniform(std::size(kValues))];
+            if (f.cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+              add ? r.AddDouble(&message, &f, v) : r.SetDouble(&message, &f, v);
+            } else {
+              const auto fv = static_cast<float>(v);
+              add ? r.AddFloat(&message, &f, fv) : r.SetFloat(&message, &f, fv);
+            }
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_BOOL: {
+            const bool v = Uniform(2) == 0;
+            add ? r.AddBool(&message, &f, v) : r.SetBool(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_ENUM: {
+            // Mostly a defined value; sometimes one the proto does not define.
+            const google::protobuf::EnumDescriptor& e = *f.enum_type();
+            int v = e.value(static_cast<int>(Uniform(e.value_count())))->number();
+            if (plausible_ && v == 0 && e.value_count() > 1) v = e.value(1)->number();
+            if (!plausible_ && Uniform(5) == 0) v = static_cast<int>(Number());
+            add ? r.AddEnumValue(&message, &f, v) : r.SetEnumValue(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_STRING: {
+            const std::string v = Text(f, attribute || (map_entry && f.name() == "value"));
+            add ? r.AddString(&message, &f, v) : r.SetString(&message, &f, v);
+            break;
+          }
+          case FieldDescriptor::CPPTYPE_MESSAGE: {
+            if (depth >= 3) break;
+            google::protobuf::Message* child =
+                add ? r.AddMessage(&message, &f) : r.MutableMessage(&message, &f);
+            // A map's keys and values under "attributes" are the caller's free text.
+            Fill(*child, depth + 1, f.is_map() && f.name() == "attributes");
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  std::mt19937_64 rng_;
+  bool plausible_ = false;  // this request's values are in play and in range
+  const std::string healthcare_rules_ = [] {
+    std::ifstream in(std::string(ACD_SOURCE_DIR) + "/routing_rules/healthcare_psc.textproto");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+};
+
+// A server-streaming call with raw bytes, given at most `timeout`: reads up to two
+// messages, then hangs up. Unlike StreamRaw, any outcome of each step is accepted; the
+// status says how the call ended.
+grpc::Status StreamBriefly(grpc::GenericStub& stub, const std::string& method,
+                           const std::string& body, std::chrono::milliseconds timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&context, method, &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  REQUIRE(cq.Next(&tag, &ok));
+  if (ok) {
+    grpc::Slice slice(body);
+    grpc::ByteBuffer request(&slice, 1);
+    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+    REQUIRE(cq.Next(&tag, &ok));
+    grpc::ByteBuffer reply;
+    for (int read = 0; ok && read < 2; ++read) {
+      call->Read(&reply, reinterpret_cast<void*>(3));
+      REQUIRE(cq.Next(&tag, &ok));
+    }
+    if (ok) context.TryCancel();  // still open after two messages: hang up
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  REQUIRE(cq.Next(&tag, &ok));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+TEST_CASE("random requests to every method get a status and never crash or leak", "[server]") {
+  const char* seed_env = std::getenv("ACD_RANDOM_REQUESTS_SEED");
+  const uint64_t seed = seed_env != nullptr ? std::strtoull(seed_env, nullptr, 10) : 1;
+  INFO("seed " << seed << " (replay: ACD_RANDOM_REQUESTS_SEED=" << seed << ")");
+  char log_template[] = "/tmp/acdd-random-requests-XXXXXX";
+  const int log_fd = mkstemp(log_template);
+  REQUIRE(log_fd >= 0);
+  close(log_fd);
+  const std::string log_path = log_template;
+  {
+    AcddProcess acdd(
+        {"--rules", std::string(ACD_SOURCE_DIR) + "/routing_rules/healthcare_psc.textproto",
+         "--log-level", "debug"},
+        absl::Seconds(10), log_path);
+    Api api(acdd.target());
+    grpc::GenericStub stub(api.channel);
+    // A body that does not parse (field 1's length runs past the end) is INVALID_ARGUMENT
+    // and says so: gRPC's own typed handlers would answer UNIMPLEMENTED with no message.
+    const std::string truncated("\x0a\x05" "ab", 4);
+    for (const char* method : {"/acd.v1.Gateway/EnqueueContact", "/acd.v1.AgentDesk/Login",
+                               "/acd.v1.Admin/ApplyRules"}) {
+      std::string reply;
+      const grpc::Status status = CallRaw(api.channel, method, truncated, &reply);
+      CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+      CHECK_THAT(status.error_message(), Catch::EndsWith("Request does not parse"));
+    }
+    for (const char* method : {"/acd.v1.Gateway/WatchContact", "/acd.v1.AgentDesk/WatchOffers",
+                               "/acd.v1.Supervisor/WatchEvents"}) {
+      const grpc::Status status = StreamBriefly(stub, method, truncated, std::chrono::seconds(5));
+      CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+      CHECK_THAT(status.error_message(), Catch::EndsWith("Request does not parse"));
+    }
+    RandomRequests random(seed);
+    std::vector<const google::protobuf::MethodDescriptor*> methods;
+    for (const char* service : {"acd.v1.Gateway", "acd.v1.AgentDesk", "acd.v1.Supervisor",
+                                "acd.v1.Admin"}) {
+      const google::protobuf::ServiceDescriptor* s =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+      REQUIRE(s != nullptr);
+      for (int i = 0; i < s->method_count(); ++i) methods.push_back(s->method(i));
+    }
+    // Outcomes a request may have; anything else (UNKNOWN, INTERNAL, UNIMPLEMENTED, a
+    // call that never ends, UNAVAILABLE from a server that went away) fails the test.
+    const std::set<StatusCode> kUnaryOutcomes = {
+        StatusCode::OK,           StatusCode::INVALID_ARGUMENT,    StatusCode::NOT_FOUND,
+        StatusCode::ALREADY_EXISTS, StatusCode::FAILED_PRECONDITION, StatusCode::RESOURCE_EXHAUSTED,
+        StatusCode::OUT_OF_RANGE};
+    std::set<StatusCode> kStreamOutcomes = kUnaryOutcomes;
+    kStreamOutcomes.insert({StatusCode::CANCELLED, StatusCode::DEADLINE_EXCEEDED});
+    std::map<std::string, std::map<StatusCode, int>> seen;  // method -> outcome -> calls
+    int streams = 0;
+    for (int call = 0; call < 4000; ++call) {
+      const google::protobuf::MethodDescriptor& m = *methods[random.Uniform(methods.size())];
+      const std::string path = absl::StrCat("/", m.service()->full_name(), "/", m.name());
+      const std::string body = random.Body(m);
+      INFO("call " << call << ": " << path);
+      grpc::Status status;
+      if (m.server_streaming()) {
+        if (streams == 60) continue;  // each may last its whole timeout
+        ++streams;
+        status = StreamBriefly(stub, path, body, std::chrono::milliseconds(200));
+        CHECK(kStreamOutcomes.count(status.error_code()) == 1);
+      } else {
+        std::string reply;
+        status = CallRaw(api.channel, path, body, &reply);
+        CHECK(kUnaryOutcomes.count(status.error_code()) == 1);
+      }
+      INFO("status " << status.error_code() << ": " << status.error_message());
+      if (!status.ok() && status.error_code() != StatusCode::CANCELLED &&
+          status.error_code() != StatusCode::DEADLINE_EXCEEDED) {
+        CHECK_FALSE(status.error_message().empty());  // says why
+      }
+      CHECK_THAT(status.error_message(), !Catch::Contains(RandomRequests::kPrivate));
+      ++seen[path][status.error_code()];
+    }
+    // The run reached the state it meant to: contacts queued and offered, agents in and
+    // out, commands both done and refused.
+    CHECK(seen["/acd.v1.Gateway/EnqueueContact"][StatusCode::OK] > 0);
+    CHECK(seen["/acd.v1.AgentDesk/Login"][StatusCode::OK] > 0);
+    CHECK(seen["/acd.v1.AgentDesk/SetState"][StatusCode::OK] > 0);
+    CHECK(seen["/acd.v1.Admin/ApplyRules"][StatusCode::OK] > 0);
+    CHECK(seen["/acd.v1.Gateway/CancelContact"][StatusCode::OK] > 0);
+    CHECK(seen["/acd.v1.Gateway/EnqueueContact"][StatusCode::INVALID_ARGUMENT] > 0);
+    // Still up, and it stops cleanly.
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    v1::Snapshot snapshot;
+    REQUIRE(api.supervisor->GetSnapshot(&context, v1::SnapshotRequest(), &snapshot).ok());
+    CHECK(acdd.Stop(SIGTERM) == std::optional<int>(0));
+  }
+  std::ifstream in(log_path);
+  const std::string log((std::istreambuf_iterator<char>(in)), {});
+  std::remove(log_path.c_str());
+  CHECK_FALSE(log.empty());  // debug logging was on: the check below read something
+  CHECK_THAT(log, !Catch::Contains(RandomRequests::kPrivate));
+  CHECK_THAT(log, !Catch::Contains("assertion failed"));
 }
 
 TEST_CASE("health and server reflection are served", "[server]") {
