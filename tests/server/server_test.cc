@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "acd/v1/admin.grpc.pb.h"
@@ -1421,8 +1422,8 @@ class RandomRequests {
 };
 
 // A server-streaming call with raw bytes, given at most `timeout`: reads up to two
-// messages, then hangs up. Unlike StreamRaw, any outcome of each step is accepted; the
-// status says how the call ended.
+// messages, then hangs up. Unlike StreamRaw, any outcome of each step is accepted, and it
+// asserts nothing (helper threads call it); the status says how the call ended.
 grpc::Status StreamBriefly(grpc::GenericStub& stub, const std::string& method,
                            const std::string& body, std::chrono::milliseconds timeout) {
   grpc::ClientContext context;
@@ -1431,33 +1432,127 @@ grpc::Status StreamBriefly(grpc::GenericStub& stub, const std::string& method,
   auto call = stub.PrepareCall(&context, method, &cq);
   void* tag = nullptr;
   bool ok = false;
+  bool queue_open = true;  // the queue is shut down only below, so this stays true
+  const auto next = [&] { queue_open = queue_open && cq.Next(&tag, &ok); };
   call->StartCall(reinterpret_cast<void*>(1));
-  REQUIRE(cq.Next(&tag, &ok));
+  next();
   if (ok) {
     grpc::Slice slice(body);
     grpc::ByteBuffer request(&slice, 1);
     call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    REQUIRE(cq.Next(&tag, &ok));
+    next();
     grpc::ByteBuffer reply;
     for (int read = 0; ok && read < 2; ++read) {
       call->Read(&reply, reinterpret_cast<void*>(3));
-      REQUIRE(cq.Next(&tag, &ok));
+      next();
     }
     if (ok) context.TryCancel();  // still open after two messages: hang up
   }
   grpc::Status status;
   call->Finish(&status, reinterpret_cast<void*>(4));
-  REQUIRE(cq.Next(&tag, &ok));
+  next();
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+  if (!queue_open) return grpc::Status(StatusCode::UNKNOWN, "test: completion queue ended early");
   return status;
 }
 
-TEST_CASE("random requests to every method get a status and never crash or leak", "[server]") {
+TEST_CASE("a request body that does not parse is INVALID_ARGUMENT and says so", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  grpc::GenericStub stub(api.channel);
+  // Field 1's length runs past the end. gRPC's own typed handlers would answer
+  // UNIMPLEMENTED with no message, as if the method did not exist.
+  const std::string truncated("\x0a\x05" "ab", 4);
+  for (const char* method : {"/acd.v1.Gateway/EnqueueContact", "/acd.v1.AgentDesk/Login",
+                             "/acd.v1.Supervisor/GetSnapshot", "/acd.v1.Admin/ApplyRules"}) {
+    INFO(method);
+    std::string reply;
+    const grpc::Status status = CallRaw(api.channel, method, truncated, &reply);
+    CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::EndsWith("Request does not parse"));
+  }
+  for (const char* method : {"/acd.v1.Gateway/WatchContact", "/acd.v1.AgentDesk/WatchOffers",
+                             "/acd.v1.Supervisor/WatchEvents"}) {
+    INFO(method);
+    const grpc::Status status = StreamBriefly(stub, method, truncated, std::chrono::seconds(5));
+    CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::EndsWith("Request does not parse"));
+  }
+  // The server is unharmed: a good request still works.
+  REQUIRE(api.Enqueue("c-1").ok());
+}
+
+// What one client's random requests (RandomRequests) came back with.
+struct RandomOutcomes {
+  std::map<std::string, std::map<StatusCode, int>> seen;  // method -> status -> calls
+  std::vector<std::string> problems;  // calls whose outcome breaks a promise
+};
+
+// Sends `calls` random requests (at most `max_streams` of them streaming, each given 200 ms)
+// to acdd at `target` on a connection of its own. Asserts nothing: helper threads call it.
+RandomOutcomes SendRandomRequests(const std::string& target, uint64_t seed, int calls,
+                                  int max_streams) {
+  Api api(target);
+  grpc::GenericStub stub(api.channel);
+  RandomRequests random(seed);
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
+  for (const char* service : {"acd.v1.Gateway", "acd.v1.AgentDesk", "acd.v1.Supervisor",
+                              "acd.v1.Admin"}) {
+    const google::protobuf::ServiceDescriptor* s =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    for (int i = 0; s != nullptr && i < s->method_count(); ++i) methods.push_back(s->method(i));
+  }
+  // Outcomes a request may have; anything else (UNKNOWN, INTERNAL, UNIMPLEMENTED, a call
+  // that never ends, UNAVAILABLE from a server that went away) breaks a promise.
+  const std::set<StatusCode> kUnaryOutcomes = {
+      StatusCode::OK,           StatusCode::INVALID_ARGUMENT,    StatusCode::NOT_FOUND,
+      StatusCode::ALREADY_EXISTS, StatusCode::FAILED_PRECONDITION, StatusCode::RESOURCE_EXHAUSTED,
+      StatusCode::OUT_OF_RANGE};
+  std::set<StatusCode> stream_outcomes = kUnaryOutcomes;
+  stream_outcomes.insert({StatusCode::CANCELLED, StatusCode::DEADLINE_EXCEEDED});
+  RandomOutcomes out;
+  if (methods.size() != 22) out.problems.push_back("the four services' 22 methods not found");
+  int streams = 0;
+  for (int call = 0; call < calls && !methods.empty(); ++call) {
+    const google::protobuf::MethodDescriptor& m = *methods[random.Uniform(methods.size())];
+    const std::string path = absl::StrCat("/", m.service()->full_name(), "/", m.name());
+    const std::string body = random.Body(m);
+    grpc::Status status;
+    bool expected;
+    if (m.server_streaming()) {
+      if (streams == max_streams) continue;  // each may last its whole timeout
+      ++streams;
+      status = StreamBriefly(stub, path, body, std::chrono::milliseconds(200));
+      expected = stream_outcomes.count(status.error_code()) == 1;
+    } else {
+      std::string reply;
+      status = CallRaw(api.channel, path, body, &reply);
+      expected = kUnaryOutcomes.count(status.error_code()) == 1;
+    }
+    const bool ended_by_client = status.error_code() == StatusCode::CANCELLED ||
+                                 status.error_code() == StatusCode::DEADLINE_EXCEEDED;
+    const bool says_why = status.ok() || ended_by_client || !status.error_message().empty();
+    const bool private_text = absl::StrContains(status.error_message(), RandomRequests::kPrivate);
+    if (!expected || !says_why || private_text) {
+      out.problems.push_back(absl::StrCat("seed ", seed, " call ", call, ": ", path, " -> ",
+                                          status.error_code(), " '", status.error_message(),
+                                          "'"));
+    }
+    ++out.seen[path][status.error_code()];
+  }
+  return out;
+}
+
+// Starts acdd with the healthcare rules and its debug log in a file, sends random requests
+// from `clients` threads at once, and checks the promises: every call gets an expected
+// status that says why, the server stays up and stops cleanly, and attribute text reaches
+// neither a status nor the log.
+void CheckRandomRequests(int clients, int calls_per_client, int streams_per_client) {
   const char* seed_env = std::getenv("ACD_RANDOM_REQUESTS_SEED");
   const uint64_t seed = seed_env != nullptr ? std::strtoull(seed_env, nullptr, 10) : 1;
-  INFO("seed " << seed << " (replay: ACD_RANDOM_REQUESTS_SEED=" << seed << ")");
+  INFO("seeds from " << seed << " (replay: ACD_RANDOM_REQUESTS_SEED=" << seed << ")");
   char log_template[] = "/tmp/acdd-random-requests-XXXXXX";
   const int log_fd = mkstemp(log_template);
   REQUIRE(log_fd >= 0);
@@ -1468,69 +1563,26 @@ TEST_CASE("random requests to every method get a status and never crash or leak"
         {"--rules", std::string(ACD_SOURCE_DIR) + "/routing_rules/healthcare_psc.textproto",
          "--log-level", "debug"},
         absl::Seconds(10), log_path);
-    Api api(acdd.target());
-    grpc::GenericStub stub(api.channel);
-    // A body that does not parse (field 1's length runs past the end) is INVALID_ARGUMENT
-    // and says so: gRPC's own typed handlers would answer UNIMPLEMENTED with no message.
-    const std::string truncated("\x0a\x05" "ab", 4);
-    for (const char* method : {"/acd.v1.Gateway/EnqueueContact", "/acd.v1.AgentDesk/Login",
-                               "/acd.v1.Admin/ApplyRules"}) {
-      std::string reply;
-      const grpc::Status status = CallRaw(api.channel, method, truncated, &reply);
-      CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
-      CHECK_THAT(status.error_message(), Catch::EndsWith("Request does not parse"));
+    std::vector<std::future<RandomOutcomes>> running;
+    for (int c = 0; c < clients; ++c) {
+      running.push_back(std::async(std::launch::async, SendRandomRequests, acdd.target(),
+                                   seed + static_cast<uint64_t>(c), calls_per_client,
+                                   streams_per_client));
     }
-    for (const char* method : {"/acd.v1.Gateway/WatchContact", "/acd.v1.AgentDesk/WatchOffers",
-                               "/acd.v1.Supervisor/WatchEvents"}) {
-      const grpc::Status status = StreamBriefly(stub, method, truncated, std::chrono::seconds(5));
-      CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
-      CHECK_THAT(status.error_message(), Catch::EndsWith("Request does not parse"));
-    }
-    RandomRequests random(seed);
-    std::vector<const google::protobuf::MethodDescriptor*> methods;
-    for (const char* service : {"acd.v1.Gateway", "acd.v1.AgentDesk", "acd.v1.Supervisor",
-                                "acd.v1.Admin"}) {
-      const google::protobuf::ServiceDescriptor* s =
-          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-      REQUIRE(s != nullptr);
-      for (int i = 0; i < s->method_count(); ++i) methods.push_back(s->method(i));
-    }
-    // Outcomes a request may have; anything else (UNKNOWN, INTERNAL, UNIMPLEMENTED, a
-    // call that never ends, UNAVAILABLE from a server that went away) fails the test.
-    const std::set<StatusCode> kUnaryOutcomes = {
-        StatusCode::OK,           StatusCode::INVALID_ARGUMENT,    StatusCode::NOT_FOUND,
-        StatusCode::ALREADY_EXISTS, StatusCode::FAILED_PRECONDITION, StatusCode::RESOURCE_EXHAUSTED,
-        StatusCode::OUT_OF_RANGE};
-    std::set<StatusCode> kStreamOutcomes = kUnaryOutcomes;
-    kStreamOutcomes.insert({StatusCode::CANCELLED, StatusCode::DEADLINE_EXCEEDED});
-    std::map<std::string, std::map<StatusCode, int>> seen;  // method -> outcome -> calls
-    int streams = 0;
-    for (int call = 0; call < 4000; ++call) {
-      const google::protobuf::MethodDescriptor& m = *methods[random.Uniform(methods.size())];
-      const std::string path = absl::StrCat("/", m.service()->full_name(), "/", m.name());
-      const std::string body = random.Body(m);
-      INFO("call " << call << ": " << path);
-      grpc::Status status;
-      if (m.server_streaming()) {
-        if (streams == 60) continue;  // each may last its whole timeout
-        ++streams;
-        status = StreamBriefly(stub, path, body, std::chrono::milliseconds(200));
-        CHECK(kStreamOutcomes.count(status.error_code()) == 1);
-      } else {
-        std::string reply;
-        status = CallRaw(api.channel, path, body, &reply);
-        CHECK(kUnaryOutcomes.count(status.error_code()) == 1);
+    std::map<std::string, std::map<StatusCode, int>> seen;
+    std::vector<std::string> problems;
+    for (auto& r : running) {
+      RandomOutcomes outcomes = r.get();
+      for (const auto& [method, codes] : outcomes.seen) {
+        for (const auto& [code, calls] : codes) seen[method][code] += calls;
       }
-      INFO("status " << status.error_code() << ": " << status.error_message());
-      if (!status.ok() && status.error_code() != StatusCode::CANCELLED &&
-          status.error_code() != StatusCode::DEADLINE_EXCEEDED) {
-        CHECK_FALSE(status.error_message().empty());  // says why
-      }
-      CHECK_THAT(status.error_message(), !Catch::Contains(RandomRequests::kPrivate));
-      ++seen[path][status.error_code()];
+      problems.insert(problems.end(), outcomes.problems.begin(), outcomes.problems.end());
     }
-    // The run reached the state it meant to: contacts queued and offered, agents in and
-    // out, commands both done and refused.
+    INFO(problems.size() << " calls broke a promise; the first: "
+                         << (problems.empty() ? "" : problems.front()));
+    CHECK(problems.empty());
+    // The run reached the state it meant to: contacts queued, agents in and READY, rules
+    // applied, commands both done and refused.
     CHECK(seen["/acd.v1.Gateway/EnqueueContact"][StatusCode::OK] > 0);
     CHECK(seen["/acd.v1.AgentDesk/Login"][StatusCode::OK] > 0);
     CHECK(seen["/acd.v1.AgentDesk/SetState"][StatusCode::OK] > 0);
@@ -1538,6 +1590,7 @@ TEST_CASE("random requests to every method get a status and never crash or leak"
     CHECK(seen["/acd.v1.Gateway/CancelContact"][StatusCode::OK] > 0);
     CHECK(seen["/acd.v1.Gateway/EnqueueContact"][StatusCode::INVALID_ARGUMENT] > 0);
     // Still up, and it stops cleanly.
+    Api api(acdd.target());
     grpc::ClientContext context;
     context.set_deadline(Deadline());
     v1::Snapshot snapshot;
@@ -1547,9 +1600,17 @@ TEST_CASE("random requests to every method get a status and never crash or leak"
   std::ifstream in(log_path);
   const std::string log((std::istreambuf_iterator<char>(in)), {});
   std::remove(log_path.c_str());
-  CHECK_FALSE(log.empty());  // debug logging was on: the check below read something
+  CHECK_FALSE(log.empty());  // debug logging was on: the checks below read something
   CHECK_THAT(log, !Catch::Contains(RandomRequests::kPrivate));
   CHECK_THAT(log, !Catch::Contains("assertion failed"));
+}
+
+TEST_CASE("random requests to every method get a status and never crash or leak", "[server]") {
+  CheckRandomRequests(/*clients=*/1, /*calls_per_client=*/4000, /*streams_per_client=*/60);
+}
+
+TEST_CASE("random requests from four clients at once: the same promises", "[server]") {
+  CheckRandomRequests(/*clients=*/4, /*calls_per_client=*/1500, /*streams_per_client=*/15);
 }
 
 TEST_CASE("health and server reflection are served", "[server]") {
