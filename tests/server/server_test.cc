@@ -1605,11 +1605,14 @@ void CheckRandomRequests(int clients, int calls_per_client, int streams_per_clie
   CHECK_THAT(log, !Catch::Contains("assertion failed"));
 }
 
-TEST_CASE("random requests to every method get a status and never crash or leak", "[server]") {
+// Both random runs are tagged [serial]: ctest runs them alone (tests/server/CMakeLists.txt),
+// so their load does not starve the tests that wait on deadlines beside them.
+TEST_CASE("random requests to every method get a status and never crash or leak",
+          "[server][serial]") {
   CheckRandomRequests(/*clients=*/1, /*calls_per_client=*/4000, /*streams_per_client=*/60);
 }
 
-TEST_CASE("random requests from four clients at once: the same promises", "[server]") {
+TEST_CASE("random requests from four clients at once: the same promises", "[server][serial]") {
   CheckRandomRequests(/*clients=*/4, /*calls_per_client=*/1500, /*streams_per_client=*/15);
 }
 
