@@ -16,9 +16,11 @@ namespace {
 using core::Engine;
 
 // Finishes a unary call at once (edge check failed).
-grpc::ServerUnaryReactor* FinishNow(UnaryReply context, const absl::Status& status) {
-  context.Finish(status);
-  return context.reactor();
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
 }
 
 // The `what` of RunOnCore: built only when the debug log is on (it is logged only there),
@@ -30,18 +32,20 @@ std::string Describe(const Args&... args) {
 
 // Runs `command` on the core thread and finishes the call with its status. `what` names
 // the call and ids for the debug log (never attribute values), from Describe().
-grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, UnaryReply context, std::string what,
+grpc::ServerUnaryReactor* RunOnCore(CoreLoop& loop, grpc::CallbackServerContext* context,
+                                    std::string what,
                                     std::function<absl::Status(Engine&)> command) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status queued = loop.TryPost(
-      [context, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
+      [reactor, what = std::move(what), command = std::move(command)](Engine& engine, EventFeed&) {
         absl::Status status = command(engine);
         if (!status.ok()) {
           spdlog::debug("{}: {}", what, absl::StatusCodeToString(status.code()));
         }
-        context.Finish(status);
+        reactor->Finish(ToGrpc(status));
       });
-  if (!queued.ok()) context.Finish(queued);
-  return context.reactor();
+  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
+  return reactor;
 }
 
 absl::Status ReplyContact(const Engine& engine, absl::string_view contact_id,
@@ -65,7 +69,7 @@ absl::Status ReplyAgent(const Engine& engine, const std::string& agent_id, v1::A
 }
 
 // Runs `command`; on success replies with the agent's status after it.
-grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, UnaryReply context,
+grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
                                        absl::string_view method, const std::string& agent_id,
                                        v1::AgentStatus* response,
                                        std::function<absl::Status(Engine&)> command) {
@@ -82,7 +86,7 @@ grpc::ServerUnaryReactor* AgentCommand(CoreLoop& loop, UnaryReply context,
 
 // Sets an agent's state for AgentDesk.SetState (forced = false) and
 // Supervisor.ForceAgentState (forced = true).
-grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, UnaryReply context,
+grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, grpc::CallbackServerContext* context,
                                         const v1::SetStateRequest& request,
                                         v1::AgentStatus* response, bool forced) {
   absl::StatusOr<core::AgentState> state = AgentStateFromProto(request.state(), "state");
@@ -112,12 +116,6 @@ grpc::ServerUnaryReactor* SetAgentState(CoreLoop& loop, UnaryReply context,
 
 }  // namespace
 
-void UnaryReply::Finish(const absl::Status& status) const {
-  if (status.ok()) messages_->SerializeResponse(reply_);
-  delete messages_;
-  reactor_->Finish(ToGrpc(status));
-}
-
 // ---- Gateway ----
 
 GatewayService::GatewayService(CoreLoop& loop, size_t stream_buffer)
@@ -126,14 +124,14 @@ GatewayService::GatewayService(CoreLoop& loop, size_t stream_buffer)
   ServeParsed(kService, "EnqueueContact", &GatewayService::EnqueueContact);
   ServeParsed(kService, "CancelContact", &GatewayService::CancelContact);
   ServeParsed(kService, "GetContact", &GatewayService::GetContact);
+  ServeParsed(kService, "WatchContact", &GatewayService::WatchContact);
   ServeParsed(kService, "RequestCallback", &GatewayService::RequestCallback);
   ServeParsed(kService, "TransferContact", &GatewayService::TransferContact);
   ServeParsed(kService, "ChangePriority", &GatewayService::ChangePriority);
   ServeParsed(kService, "EscalateContact", &GatewayService::EscalateContact);
-  ServeParsed(kService, "WatchContact", &GatewayService::WatchContact);
 }
 
-grpc::ServerUnaryReactor* GatewayService::EnqueueContact(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::EnqueueContact(grpc::CallbackServerContext* context,
                                                          const v1::EnqueueContactRequest* request,
                                                          v1::ContactStatus* response) {
   absl::StatusOr<core::EnqueueRequest> command = FromProto(*request, loop_.limits());
@@ -148,7 +146,7 @@ grpc::ServerUnaryReactor* GatewayService::EnqueueContact(UnaryReply context,
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::CancelContact(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::CancelContact(grpc::CallbackServerContext* context,
                                                         const v1::CancelContactRequest* request,
                                                         v1::ContactStatus* response) {
   const core::Limits& limits = loop_.limits();
@@ -164,7 +162,7 @@ grpc::ServerUnaryReactor* GatewayService::CancelContact(UnaryReply context,
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::GetContact(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::GetContact(grpc::CallbackServerContext* context,
                                                      const v1::GetContactRequest* request,
                                                      v1::ContactStatus* response) {
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
@@ -176,7 +174,7 @@ grpc::ServerUnaryReactor* GatewayService::GetContact(UnaryReply context,
                    });
 }
 
-grpc::ServerUnaryReactor* GatewayService::RequestCallback(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::RequestCallback(grpc::CallbackServerContext* context,
                                                           const v1::RequestCallbackRequest* request,
                                                           v1::ContactStatus* response) {
   if (absl::Status s = CheckId(request->contact_id(), "contact_id", loop_.limits()); !s.ok()) {
@@ -193,7 +191,7 @@ grpc::ServerUnaryReactor* GatewayService::RequestCallback(UnaryReply context,
 namespace {
 
 // Runs a contact command and replies with the contact's status after it.
-grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, UnaryReply context,
+grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, grpc::CallbackServerContext* context,
                                          absl::string_view method, const std::string& contact_id,
                                          v1::ContactStatus* response,
                                          std::function<absl::Status(Engine&)> command) {
@@ -210,7 +208,7 @@ grpc::ServerUnaryReactor* ContactCommand(CoreLoop& loop, UnaryReply context,
 
 }  // namespace
 
-grpc::ServerUnaryReactor* GatewayService::TransferContact(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::TransferContact(grpc::CallbackServerContext* context,
                                                           const v1::TransferContactRequest* request,
                                                           v1::ContactStatus* response) {
   return ContactCommand(loop_, context, "TransferContact", request->contact_id(), response,
@@ -219,7 +217,7 @@ grpc::ServerUnaryReactor* GatewayService::TransferContact(UnaryReply context,
                         });
 }
 
-grpc::ServerUnaryReactor* GatewayService::ChangePriority(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::ChangePriority(grpc::CallbackServerContext* context,
                                                          const v1::ChangePriorityRequest* request,
                                                          v1::ContactStatus* response) {
   return ContactCommand(loop_, context, "ChangePriority", request->contact_id(), response,
@@ -227,7 +225,7 @@ grpc::ServerUnaryReactor* GatewayService::ChangePriority(UnaryReply context,
                             Engine& engine) { return engine.ChangePriority(id, priority); });
 }
 
-grpc::ServerUnaryReactor* GatewayService::EscalateContact(UnaryReply context,
+grpc::ServerUnaryReactor* GatewayService::EscalateContact(grpc::CallbackServerContext* context,
                                                           const v1::EscalateContactRequest* request,
                                                           v1::ContactStatus* response) {
   return ContactCommand(
@@ -256,14 +254,14 @@ AgentDeskService::AgentDeskService(CoreLoop& loop, size_t stream_buffer)
   ServeParsed(kService, "Login", &AgentDeskService::Login);
   ServeParsed(kService, "Logout", &AgentDeskService::Logout);
   ServeParsed(kService, "SetState", &AgentDeskService::SetState);
+  ServeParsed(kService, "WatchOffers", &AgentDeskService::WatchOffers);
   ServeParsed(kService, "AcceptOffer", &AgentDeskService::AcceptOffer);
   ServeParsed(kService, "RejectOffer", &AgentDeskService::RejectOffer);
   ServeParsed(kService, "CompleteContact", &AgentDeskService::CompleteContact);
   ServeParsed(kService, "EndWrapUp", &AgentDeskService::EndWrapUp);
-  ServeParsed(kService, "WatchOffers", &AgentDeskService::WatchOffers);
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::Login(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::Login(grpc::CallbackServerContext* context,
                                                   const v1::LoginRequest* request,
                                                   v1::AgentStatus* response) {
   absl::StatusOr<core::LoginRequest> command = FromProto(*request, loop_.limits());
@@ -276,20 +274,20 @@ grpc::ServerUnaryReactor* AgentDeskService::Login(UnaryReply context,
                    });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::Logout(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::Logout(grpc::CallbackServerContext* context,
                                                    const v1::AgentRequest* request,
                                                    v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "Logout", request->agent_id(), response,
                       [id = request->agent_id()](Engine& engine) { return engine.Logout(id); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::SetState(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::SetState(grpc::CallbackServerContext* context,
                                                      const v1::SetStateRequest* request,
                                                      v1::AgentStatus* response) {
   return SetAgentState(loop_, context, *request, response, /*forced=*/false);
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(grpc::CallbackServerContext* context,
                                                         const v1::OfferRequest* request,
                                                         v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "AcceptOffer", request->agent_id(), response,
@@ -297,7 +295,7 @@ grpc::ServerUnaryReactor* AgentDeskService::AcceptOffer(UnaryReply context,
                           Engine& engine) { return engine.Accept(agent, contact); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(grpc::CallbackServerContext* context,
                                                         const v1::OfferRequest* request,
                                                         v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "RejectOffer", request->agent_id(), response,
@@ -305,7 +303,7 @@ grpc::ServerUnaryReactor* AgentDeskService::RejectOffer(UnaryReply context,
                           Engine& engine) { return engine.Reject(agent, contact); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(grpc::CallbackServerContext* context,
                                                             const v1::OfferRequest* request,
                                                             v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "CompleteContact", request->agent_id(), response,
@@ -313,7 +311,7 @@ grpc::ServerUnaryReactor* AgentDeskService::CompleteContact(UnaryReply context,
                           Engine& engine) { return engine.Complete(agent, contact); });
 }
 
-grpc::ServerUnaryReactor* AgentDeskService::EndWrapUp(UnaryReply context,
+grpc::ServerUnaryReactor* AgentDeskService::EndWrapUp(grpc::CallbackServerContext* context,
                                                       const v1::AgentRequest* request,
                                                       v1::AgentStatus* response) {
   return AgentCommand(loop_, context, "EndWrapUp", request->agent_id(), response,
@@ -342,7 +340,7 @@ SupervisorService::SupervisorService(CoreLoop& loop, size_t stream_buffer, size_
   ServeParsed(kService, "ForceAgentState", &SupervisorService::ForceAgentState);
 }
 
-grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(UnaryReply context,
+grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerContext* context,
                                                          const v1::SnapshotRequest* request,
                                                          v1::Snapshot* response) {
   return RunOnCore(loop_, context, "GetSnapshot", [response](Engine& engine) {
@@ -368,7 +366,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::WatchEvents(
   return stream;
 }
 
-grpc::ServerUnaryReactor* SupervisorService::ForceAgentState(UnaryReply context,
+grpc::ServerUnaryReactor* SupervisorService::ForceAgentState(grpc::CallbackServerContext* context,
                                                              const v1::SetStateRequest* request,
                                                              v1::AgentStatus* response) {
   return SetAgentState(loop_, context, *request, response, /*forced=*/true);
@@ -399,7 +397,7 @@ absl::Status AdminService::Apply(rules::LoadedRules rules, std::string source,
   });
 }
 
-grpc::ServerUnaryReactor* AdminService::ValidateRules(UnaryReply context,
+grpc::ServerUnaryReactor* AdminService::ValidateRules(grpc::CallbackServerContext* context,
                                                       const v1::ValidateRulesRequest* request,
                                                       v1::ValidateRulesResponse* response) {
   std::vector<rules::RuleProblem> problems;
@@ -421,7 +419,7 @@ grpc::ServerUnaryReactor* AdminService::ValidateRules(UnaryReply context,
   return FinishNow(context, absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* AdminService::ApplyRules(UnaryReply context,
+grpc::ServerUnaryReactor* AdminService::ApplyRules(grpc::CallbackServerContext* context,
                                                    const v1::ApplyRulesRequest* request,
                                                    v1::ApplyRulesResponse* response) {
   absl::StatusOr<rules::LoadedRules> loaded =
@@ -429,14 +427,15 @@ grpc::ServerUnaryReactor* AdminService::ApplyRules(UnaryReply context,
   if (!loaded.ok()) return FinishNow(context, loaded.status());
   response->set_version(loaded->version);
   response->set_checksum(loaded->checksum);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Every apply is logged with who asked (the peer address), the version and checksum;
   // spdlog stamps when.
   const std::string version = loaded->version;
   const std::string checksum = loaded->checksum;
-  const std::string peer = context.server_context()->peer();
+  const std::string peer = context->peer();
   absl::Status queued = Apply(
       *std::move(loaded), "Admin.ApplyRules",
-      [context, response, version, checksum, peer](absl::Status status, uint64_t sequence) {
+      [reactor, response, version, checksum, peer](absl::Status status, uint64_t sequence) {
         if (status.ok()) {
           response->set_sequence(sequence);
           spdlog::info("rules applied via Admin.ApplyRules from {} (version '{}', {}) at event {}",
@@ -445,13 +444,13 @@ grpc::ServerUnaryReactor* AdminService::ApplyRules(UnaryReply context,
           spdlog::warn("Admin.ApplyRules from {} (version '{}', {}) refused: {}", peer, version,
                        checksum, absl::StatusCodeToString(status.code()));
         }
-        context.Finish(status);
+        reactor->Finish(ToGrpc(status));
       });
-  if (!queued.ok()) context.Finish(queued);
-  return context.reactor();
+  if (!queued.ok()) reactor->Finish(ToGrpc(queued));
+  return reactor;
 }
 
-grpc::ServerUnaryReactor* AdminService::GetRules(UnaryReply context,
+grpc::ServerUnaryReactor* AdminService::GetRules(grpc::CallbackServerContext* context,
                                                  const v1::GetRulesRequest* request,
                                                  v1::GetRulesResponse* response) {
   return RunOnCore(loop_, context, "GetRules", [this, response](Engine& engine) {

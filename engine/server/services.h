@@ -4,7 +4,9 @@
 // Handlers never touch engine state themselves.
 //
 // Thread rules: handlers run on gRPC threads; everything they capture for the core
-// thread is copied or owned by the RPC (request and response live until Finish).
+// thread is copied or owned by the RPC. A unary handler's response lives until Finish; its
+// request only while the handler runs (ParsedService parsed it), so what the command needs
+// of it is copied.
 #ifndef ACD_ENGINE_SERVER_SERVICES_H_
 #define ACD_ENGINE_SERVER_SERVICES_H_
 
@@ -12,13 +14,12 @@
 #include <cstdlib>
 #include <functional>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/support/byte_buffer.h>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "acd/v1/admin.grpc.pb.h"
 #include "acd/v1/agent_desk.grpc.pb.h"
@@ -29,52 +30,43 @@
 
 namespace acd::server {
 
-// How a unary handler finishes its call. acdd serves its unary methods raw (bytes in and
-// out) and parses each request itself: for a request that does not parse, gRPC's typed
-// callback handler answers UNIMPLEMENTED with an empty message (gRPC 1.51,
-// CallbackUnaryHandler::RunHandler), telling the client the method does not exist. acdd
-// answers INVALID_ARGUMENT "<request type> does not parse" instead (ParsedService).
-// A copyable handle: call Finish() once, from any thread.
-class UnaryReply {
- public:
-  // One call's parsed request and its response; the call owns them until it finishes.
-  class Messages {
-   public:
-    virtual ~Messages() = default;
-    virtual void SerializeResponse(grpc::ByteBuffer* out) const = 0;
-  };
-
-  UnaryReply(grpc::CallbackServerContext* context, Messages* messages, grpc::ByteBuffer* reply)
-      : context_(context), reactor_(context->DefaultReactor()), messages_(messages),
-        reply_(reply) {}
-
-  grpc::CallbackServerContext* server_context() const { return context_; }
-  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
-
-  // Finishes the call with `status`, and with the response if OK. Frees the request and
-  // the response: the handler must not touch them afterwards.
-  void Finish(const absl::Status& status) const;
-
- private:
-  grpc::CallbackServerContext* context_;
-  grpc::ServerUnaryReactor* reactor_;
-  Messages* messages_;
-  grpc::ByteBuffer* reply_;
-};
-
-// A generated callback service (Base) whose methods ServeParsed() re-registers with a raw
-// request: it is parsed here, and the typed handler gets it (a unary one with a
-// UnaryReply). A request that does not parse is INVALID_ARGUMENT (see UnaryReply).
+// A generated callback service (Base) whose methods ServeParsed() registers again with a
+// raw request that acdd parses itself, then hands to the typed handler. For a request that
+// does not parse, gRPC's typed callback handlers answer UNIMPLEMENTED with an empty message
+// (gRPC 1.51: CallbackUnaryHandler::RunHandler drops the parse status), telling a client
+// the method does not exist; acdd answers INVALID_ARGUMENT "<request type> does not parse".
+// The parsed request lives only while the handler runs. Responses stay typed: gRPC keeps
+// and serializes them as before.
 template <typename Base>
 class ParsedService : public Base {
  protected:
-  // Serves server-streaming `method` of `service` with `handler`, which gets the parsed
-  // request only while it runs (it copies what its stream needs).
+  // Serves unary `method` of `service` (full name, e.g. "acd.v1.Gateway") with `handler`.
+  template <typename Self, typename Request, typename Response>
+  void ServeParsed(const char* service, const char* method,
+                   grpc::ServerUnaryReactor* (Self::*handler)(grpc::CallbackServerContext*,
+                                                              const Request*, Response*)) {
+    Self* self = static_cast<Self*>(this);
+    this->MarkMethodRawCallback(
+        MethodIndex<Request, Response>(service, method),
+        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
+            [self, handler](grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+                            Response* response) {
+              Request request;
+              if (!Parse(*raw, &request)) {
+                grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+                reactor->Finish(NotParsed<Request>());
+                return reactor;
+              }
+              return (self->*handler)(context, &request, response);
+            }));
+  }
+
+  // Serves server-streaming `method` of `service` with `handler`.
   template <typename Self, typename Request, typename Response>
   void ServeParsed(const char* service, const char* method,
                    grpc::ServerWriteReactor<Response>* (Self::*handler)(
                        grpc::CallbackServerContext*, const Request*)) {
-    // A stream that ends at once with a status (gRPC's own FinishOnlyReactor does the same).
+    // A stream that ends at once with a status (as gRPC's own FinishOnlyReactor does).
     class Refused final : public grpc::ServerWriteReactor<Response> {
      public:
       explicit Refused(grpc::Status status) { this->Finish(std::move(status)); }
@@ -85,51 +77,26 @@ class ParsedService : public Base {
         MethodIndex<Request, Response>(service, method),
         new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, Response>(
             [self, handler](grpc::CallbackServerContext* context,
-                            const grpc::ByteBuffer* request) -> grpc::ServerWriteReactor<Response>* {
-              Request parsed;
-              grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer
-              if (!grpc::SerializationTraits<Request>::Deserialize(&bytes, &parsed).ok()) {
-                return new Refused(grpc::Status(
-                    grpc::StatusCode::INVALID_ARGUMENT,
-                    absl::StrCat(Request::descriptor()->name(), " does not parse")));
-              }
-              return (self->*handler)(context, &parsed);
+                            const grpc::ByteBuffer* raw) -> grpc::ServerWriteReactor<Response>* {
+              Request request;
+              if (!Parse(*raw, &request)) return new Refused(NotParsed<Request>());
+              return (self->*handler)(context, &request);
             }));
   }
 
-  // Serves `method` of `service` (full name, e.g. "acd.v1.Gateway") with `handler`.
-  template <typename Self, typename Request, typename Response>
-  void ServeParsed(const char* service, const char* method,
-                   grpc::ServerUnaryReactor* (Self::*handler)(UnaryReply, const Request*,
-                                                              Response*)) {
-    struct Parsed final : UnaryReply::Messages {
-      Request request;
-      Response response;
-      void SerializeResponse(grpc::ByteBuffer* out) const override {
-        bool own_buffer = false;
-        (void)grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer);
-      }
-    };
-    Self* self = static_cast<Self*>(this);
-    this->MarkMethodRawCallback(
-        MethodIndex<Request, Response>(service, method), new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                        [self, handler](grpc::CallbackServerContext* context,
-                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* reply) {
-                          auto* parsed = new Parsed();
-                          UnaryReply call(context, parsed, reply);
-                          grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer
-                          if (!grpc::SerializationTraits<Request>::Deserialize(&bytes,
-                                                                               &parsed->request)
-                                   .ok()) {
-                            call.Finish(absl::InvalidArgumentError(
-                                absl::StrCat(Request::descriptor()->name(), " does not parse")));
-                            return call.reactor();
-                          }
-                          return (self->*handler)(call, &parsed->request, &parsed->response);
-                        }));
+ private:
+  template <typename Request>
+  static bool Parse(const grpc::ByteBuffer& raw, Request* request) {
+    grpc::ByteBuffer bytes(raw);  // Deserialize consumes its buffer
+    return grpc::SerializationTraits<Request>::Deserialize(&bytes, request).ok();
   }
 
- private:
+  template <typename Request>
+  static grpc::Status NotParsed() {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat(Request::descriptor()->name(), " does not parse"));
+  }
+
   // The index of `method` in `service`, whose request and response types must be these.
   template <typename Request, typename Response>
   static int MethodIndex(const char* service, const char* method) {
@@ -150,29 +117,29 @@ class GatewayService final : public ParsedService<v1::Gateway::CallbackService> 
  public:
   GatewayService(CoreLoop& loop, size_t stream_buffer);
 
-  grpc::ServerUnaryReactor* EnqueueContact(UnaryReply context,
+  grpc::ServerUnaryReactor* EnqueueContact(grpc::CallbackServerContext* context,
                                            const v1::EnqueueContactRequest* request,
-                                           v1::ContactStatus* response);
-  grpc::ServerUnaryReactor* CancelContact(UnaryReply context,
+                                           v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* CancelContact(grpc::CallbackServerContext* context,
                                           const v1::CancelContactRequest* request,
-                                          v1::ContactStatus* response);
-  grpc::ServerUnaryReactor* GetContact(UnaryReply context,
+                                          v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* context,
                                        const v1::GetContactRequest* request,
-                                       v1::ContactStatus* response);
+                                       v1::ContactStatus* response) override;
   grpc::ServerWriteReactor<v1::ContactStatus>* WatchContact(
       grpc::CallbackServerContext* context, const v1::WatchContactRequest* request) override;
-  grpc::ServerUnaryReactor* RequestCallback(UnaryReply context,
+  grpc::ServerUnaryReactor* RequestCallback(grpc::CallbackServerContext* context,
                                             const v1::RequestCallbackRequest* request,
-                                            v1::ContactStatus* response);
-  grpc::ServerUnaryReactor* TransferContact(UnaryReply context,
+                                            v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* TransferContact(grpc::CallbackServerContext* context,
                                             const v1::TransferContactRequest* request,
-                                            v1::ContactStatus* response);
-  grpc::ServerUnaryReactor* ChangePriority(UnaryReply context,
+                                            v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* ChangePriority(grpc::CallbackServerContext* context,
                                            const v1::ChangePriorityRequest* request,
-                                           v1::ContactStatus* response);
-  grpc::ServerUnaryReactor* EscalateContact(UnaryReply context,
+                                           v1::ContactStatus* response) override;
+  grpc::ServerUnaryReactor* EscalateContact(grpc::CallbackServerContext* context,
                                             const v1::EscalateContactRequest* request,
-                                            v1::ContactStatus* response);
+                                            v1::ContactStatus* response) override;
 
  private:
   CoreLoop& loop_;
@@ -184,29 +151,29 @@ class AgentDeskService final : public ParsedService<v1::AgentDesk::CallbackServi
  public:
   AgentDeskService(CoreLoop& loop, size_t stream_buffer);
 
-  grpc::ServerUnaryReactor* Login(UnaryReply context,
+  grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
                                   const v1::LoginRequest* request,
-                                  v1::AgentStatus* response);
-  grpc::ServerUnaryReactor* Logout(UnaryReply context,
+                                  v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
                                    const v1::AgentRequest* request,
-                                   v1::AgentStatus* response);
-  grpc::ServerUnaryReactor* SetState(UnaryReply context,
+                                   v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* SetState(grpc::CallbackServerContext* context,
                                      const v1::SetStateRequest* request,
-                                     v1::AgentStatus* response);
+                                     v1::AgentStatus* response) override;
   grpc::ServerWriteReactor<v1::AgentUpdate>* WatchOffers(grpc::CallbackServerContext* context,
                                                          const v1::AgentRequest* request) override;
-  grpc::ServerUnaryReactor* AcceptOffer(UnaryReply context,
+  grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* context,
                                         const v1::OfferRequest* request,
-                                        v1::AgentStatus* response);
-  grpc::ServerUnaryReactor* RejectOffer(UnaryReply context,
+                                        v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* RejectOffer(grpc::CallbackServerContext* context,
                                         const v1::OfferRequest* request,
-                                        v1::AgentStatus* response);
-  grpc::ServerUnaryReactor* CompleteContact(UnaryReply context,
+                                        v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* CompleteContact(grpc::CallbackServerContext* context,
                                             const v1::OfferRequest* request,
-                                            v1::AgentStatus* response);
-  grpc::ServerUnaryReactor* EndWrapUp(UnaryReply context,
+                                            v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* EndWrapUp(grpc::CallbackServerContext* context,
                                       const v1::AgentRequest* request,
-                                      v1::AgentStatus* response);
+                                      v1::AgentStatus* response) override;
 
  private:
   CoreLoop& loop_;
@@ -223,16 +190,16 @@ class SupervisorService final
   // `event_batch`: the most events one WatchEvents message carries.
   SupervisorService(CoreLoop& loop, size_t stream_buffer, size_t event_batch);
 
-  grpc::ServerUnaryReactor* GetSnapshot(UnaryReply context,
+  grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
                                         const v1::SnapshotRequest* request,
-                                        v1::Snapshot* response);
+                                        v1::Snapshot* response) override;
   // A WatchEventsRequest in, a stream of EventBatch out; INVALID_ARGUMENT if the request
   // does not parse.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchEvents(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
-  grpc::ServerUnaryReactor* ForceAgentState(UnaryReply context,
+  grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
                                             const v1::SetStateRequest* request,
-                                            v1::AgentStatus* response);
+                                            v1::AgentStatus* response) override;
 
  private:
   CoreLoop& loop_;
@@ -261,15 +228,15 @@ class AdminService final : public ParsedService<v1::Admin::CallbackService> {
   [[nodiscard]] absl::Status Apply(rules::LoadedRules rules, std::string source,
                                    AppliedCallback done);
 
-  grpc::ServerUnaryReactor* ValidateRules(UnaryReply context,
+  grpc::ServerUnaryReactor* ValidateRules(grpc::CallbackServerContext* context,
                                           const v1::ValidateRulesRequest* request,
-                                          v1::ValidateRulesResponse* response);
-  grpc::ServerUnaryReactor* ApplyRules(UnaryReply context,
+                                          v1::ValidateRulesResponse* response) override;
+  grpc::ServerUnaryReactor* ApplyRules(grpc::CallbackServerContext* context,
                                        const v1::ApplyRulesRequest* request,
-                                       v1::ApplyRulesResponse* response);
-  grpc::ServerUnaryReactor* GetRules(UnaryReply context,
+                                       v1::ApplyRulesResponse* response) override;
+  grpc::ServerUnaryReactor* GetRules(grpc::CallbackServerContext* context,
                                      const v1::GetRulesRequest* request,
-                                     v1::GetRulesResponse* response);
+                                     v1::GetRulesResponse* response) override;
 
  private:
   CoreLoop& loop_;
