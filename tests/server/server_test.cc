@@ -756,38 +756,47 @@ TEST_CASE("WatchEvents sends a backlog in batches of at most --event-batch, in o
   context.TryCancel();
 }
 
-// Calls a server-streaming method with raw bytes and reads what comes back, cancelling
-// the call once `max_messages` came.
+// Calls a server-streaming method with raw bytes, within `timeout`, and reads what comes
+// back (counted in *messages), cancelling the call once `max_messages` came. It asserts
+// nothing, so helper threads may call it: each step may succeed or fail, and the status
+// says how the call ended (UNKNOWN "test: ..." if the completion queue did not give each
+// step's completion in turn).
 grpc::Status StreamRaw(std::shared_ptr<grpc::Channel> channel, const std::string& method,
-                       const std::string& body, int max_messages, int* messages) {
+                       const std::string& body, int max_messages, int* messages,
+                       std::chrono::milliseconds timeout = kCallDeadline) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(Deadline());
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(&context, method, &cq);
   void* tag = nullptr;
   bool ok = false;
-  const auto step = [&](int expected) {
-    REQUIRE(cq.Next(&tag, &ok));
-    REQUIRE(tag == reinterpret_cast<void*>(expected));
-    return ok;
+  bool in_turn = true;  // every step so far completed, with its own tag
+  const auto step = [&](intptr_t expected) {
+    in_turn = in_turn && cq.Next(&tag, &ok) && tag == reinterpret_cast<void*>(expected);
+    return in_turn && ok;
   };
-  call->StartCall(reinterpret_cast<void*>(1));
-  REQUIRE(step(1));
-  grpc::Slice slice(body);
-  grpc::ByteBuffer request(&slice, 1);
-  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-  step(2);
-  grpc::ByteBuffer reply;
   *messages = 0;
-  for (;;) {
-    call->Read(&reply, reinterpret_cast<void*>(3));
-    if (!step(3)) break;
-    if (++*messages == max_messages) context.TryCancel();
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (step(1)) {
+    grpc::Slice slice(body);
+    grpc::ByteBuffer request(&slice, 1);
+    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+    step(2);
+    grpc::ByteBuffer reply;
+    for (;;) {
+      call->Read(&reply, reinterpret_cast<void*>(3));
+      if (!step(3)) break;
+      if (++*messages == max_messages) context.TryCancel();
+    }
   }
   grpc::Status status;
   call->Finish(&status, reinterpret_cast<void*>(4));
   step(4);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!in_turn) return grpc::Status(StatusCode::UNKNOWN, "test: a stream step did not complete");
   return status;
 }
 
@@ -1421,74 +1430,46 @@ class RandomRequests {
   }();
 };
 
-// A server-streaming call with raw bytes, given at most `timeout`: reads up to two
-// messages, then hangs up. Unlike StreamRaw, any outcome of each step is accepted, and it
-// asserts nothing (helper threads call it); the status says how the call ended.
-grpc::Status StreamBriefly(grpc::GenericStub& stub, const std::string& method,
-                           const std::string& body, std::chrono::milliseconds timeout) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  grpc::CompletionQueue cq;
-  auto call = stub.PrepareCall(&context, method, &cq);
-  void* tag = nullptr;
-  bool ok = false;
-  bool queue_open = true;  // the queue is shut down only below, so this stays true
-  const auto next = [&] { queue_open = queue_open && cq.Next(&tag, &ok); };
-  call->StartCall(reinterpret_cast<void*>(1));
-  next();
-  if (ok) {
-    grpc::Slice slice(body);
-    grpc::ByteBuffer request(&slice, 1);
-    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    next();
-    grpc::ByteBuffer reply;
-    for (int read = 0; ok && read < 2; ++read) {
-      call->Read(&reply, reinterpret_cast<void*>(3));
-      next();
-    }
-    if (ok) context.TryCancel();  // still open after two messages: hang up
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  next();
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  if (!queue_open) return grpc::Status(StatusCode::UNKNOWN, "test: completion queue ended early");
-  return status;
-}
-
-TEST_CASE("a request body that does not parse is INVALID_ARGUMENT and says so", "[server]") {
-  AcddProcess acdd;
-  Api api(acdd.target());
-  grpc::GenericStub stub(api.channel);
-  // Field 1's length runs past the end. gRPC's own typed handlers would answer
-  // UNIMPLEMENTED with no message, as if the method did not exist. Every method of the
-  // four services, read from their descriptors, so a method added later is checked too.
-  const std::string truncated("\x0a\x05" "ab", 4);
-  int methods = 0;
+// Every method of the four acd.v1 services, from their descriptors.
+std::vector<const google::protobuf::MethodDescriptor*> AllMethods() {
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
   for (const char* service : {"acd.v1.Gateway", "acd.v1.AgentDesk", "acd.v1.Supervisor",
                               "acd.v1.Admin"}) {
     const google::protobuf::ServiceDescriptor* s =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-    REQUIRE(s != nullptr);
-    for (int i = 0; i < s->method_count(); ++i, ++methods) {
-      const google::protobuf::MethodDescriptor& m = *s->method(i);
-      const std::string path = absl::StrCat("/", service, "/", m.name());
-      INFO(path);
-      grpc::Status status;
-      if (m.server_streaming()) {
-        status = StreamBriefly(stub, path, truncated, std::chrono::seconds(5));
-      } else {
-        std::string reply;
-        status = CallRaw(api.channel, path, truncated, &reply);
-      }
-      CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
-      CHECK(status.error_message() ==
-            absl::StrCat(m.input_type()->name(), " does not parse"));
-    }
+    for (int i = 0; s != nullptr && i < s->method_count(); ++i) methods.push_back(s->method(i));
   }
-  CHECK(methods == 22);
+  return methods;
+}
+
+// A method's path on the wire, "/acd.v1.Service/Method".
+std::string PathOf(const google::protobuf::MethodDescriptor& m) {
+  return absl::StrCat("/", m.service()->full_name(), "/", m.name());
+}
+TEST_CASE("a request body that does not parse is INVALID_ARGUMENT and says so", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  // Field 1's length runs past the end. gRPC's own typed handlers would answer
+  // UNIMPLEMENTED with no message, as if the method did not exist. Every method of the
+  // four services, read from their descriptors, so a method added later is checked too.
+  const std::string truncated("\x0a\x05" "ab", 4);
+  const std::vector<const google::protobuf::MethodDescriptor*> methods = AllMethods();
+  CHECK(methods.size() == 22);
+  for (const google::protobuf::MethodDescriptor* m : methods) {
+    const std::string path = PathOf(*m);
+    INFO(path);
+    grpc::Status status;
+    if (m->server_streaming()) {
+      int messages = -1;
+      status = StreamRaw(api.channel, path, truncated, 2, &messages, std::chrono::seconds(5));
+      CHECK(messages == 0);
+    } else {
+      std::string reply;
+      status = CallRaw(api.channel, path, truncated, &reply);
+    }
+    CHECK(status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message() == absl::StrCat(m->input_type()->name(), " does not parse"));
+  }
   // The server is unharmed: a good request still works.
   REQUIRE(api.Enqueue("c-1").ok());
 }
@@ -1504,15 +1485,8 @@ struct RandomOutcomes {
 RandomOutcomes SendRandomRequests(const std::string& target, uint64_t seed, int calls,
                                   int max_streams) {
   Api api(target);
-  grpc::GenericStub stub(api.channel);
   RandomRequests random(seed);
-  std::vector<const google::protobuf::MethodDescriptor*> methods;
-  for (const char* service : {"acd.v1.Gateway", "acd.v1.AgentDesk", "acd.v1.Supervisor",
-                              "acd.v1.Admin"}) {
-    const google::protobuf::ServiceDescriptor* s =
-        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-    for (int i = 0; s != nullptr && i < s->method_count(); ++i) methods.push_back(s->method(i));
-  }
+  const std::vector<const google::protobuf::MethodDescriptor*> methods = AllMethods();
   // Outcomes a request may have; anything else (UNKNOWN, INTERNAL, UNIMPLEMENTED, a call
   // that never ends, UNAVAILABLE from a server that went away) breaks a promise.
   const std::set<StatusCode> kUnaryOutcomes = {
@@ -1526,14 +1500,15 @@ RandomOutcomes SendRandomRequests(const std::string& target, uint64_t seed, int 
   int streams = 0;
   for (int call = 0; call < calls && !methods.empty(); ++call) {
     const google::protobuf::MethodDescriptor& m = *methods[random.Uniform(methods.size())];
-    const std::string path = absl::StrCat("/", m.service()->full_name(), "/", m.name());
+    const std::string path = PathOf(m);
     const std::string body = random.Body(m);
     grpc::Status status;
     bool expected;
     if (m.server_streaming()) {
       if (streams == max_streams) continue;  // each may last its whole timeout
       ++streams;
-      status = StreamBriefly(stub, path, body, std::chrono::milliseconds(200));
+      int messages = 0;
+      status = StreamRaw(api.channel, path, body, 2, &messages, std::chrono::milliseconds(200));
       expected = stream_outcomes.count(status.error_code()) == 1;
     } else {
       std::string reply;
