@@ -355,9 +355,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::WatchEvents(
   auto* stream = new EventStream(loop_.io(), loop_.fan_out(), stream_buffer_,
                                  "WatchEvents " + client, event_batch_);
   v1::WatchEventsRequest parsed;
-  grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer
-  const bool valid =
-      grpc::SerializationTraits<v1::WatchEventsRequest>::Deserialize(&bytes, &parsed).ok();
+  const bool valid = Parse(*request, &parsed);
   loop_.Post([stream, client, valid, after = parsed.after_sequence()](Engine&, EventFeed& feed) {
     absl::Status status = valid ? feed.WatchEvents(stream, after, client)
                                 : absl::InvalidArgumentError("WatchEventsRequest does not parse");

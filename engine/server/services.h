@@ -84,13 +84,14 @@ class ParsedService : public Base {
             }));
   }
 
- private:
+  // Parses `raw` into `request`; false if it does not parse.
   template <typename Request>
   static bool Parse(const grpc::ByteBuffer& raw, Request* request) {
     grpc::ByteBuffer bytes(raw);  // Deserialize consumes its buffer
     return grpc::SerializationTraits<Request>::Deserialize(&bytes, request).ok();
   }
 
+ private:
   template <typename Request>
   static grpc::Status NotParsed() {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
