@@ -11,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -525,6 +527,78 @@ TEST_CASE("a full queue answers RESOURCE_EXHAUSTED", "[server]") {
   v1::ContactStatus contact;
   CHECK(api.GetContact("one-too-many", &contact).error_code() == StatusCode::NOT_FOUND);
   CHECK(General(api.Snapshot()).waiting() == max_length);
+}
+
+// Back-pressure: with at most one client command waiting for the core thread, enqueues sent
+// in a burst are either done or refused UNAVAILABLE, saying to retry, and a refused one left
+// no trace. Bursts are sent until one is refused: gRPC hands a burst's calls to acdd faster
+// than the core thread runs them, so the first burst usually is.
+TEST_CASE("commands beyond --max-pending-commands are UNAVAILABLE and change nothing",
+          "[server]") {
+  AcddProcess acdd({"--max-pending-commands", "1"});
+  Api api(acdd.target());
+  const int max_length = GetRules(api).queues(0).max_length();
+  constexpr int kBurst = 100;  // the connection's stream limit
+  constexpr int kMaxBursts = 20;
+  struct Call {
+    grpc::ClientContext context;
+    v1::EnqueueContactRequest request;
+    v1::ContactStatus reply;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  int refused = 0;
+  for (int burst = 0; burst < kMaxBursts && refused == 0 &&
+                      static_cast<int>(calls.size()) + kBurst <= max_length;
+       ++burst) {
+    const size_t first = calls.size();
+    for (int i = 0; i < kBurst; ++i) {
+      auto call = std::make_unique<Call>();
+      call->context.set_deadline(Deadline());
+      call->request.set_contact_id(absl::StrCat("burst-", calls.size()));
+      call->request.set_queue("general");
+      call->request.set_channel(v1::EMAIL);
+      calls.push_back(std::move(call));
+    }
+    std::mutex mu;
+    std::condition_variable all_done;
+    int done = 0;
+    for (size_t i = first; i < calls.size(); ++i) {
+      Call* c = calls[i].get();
+      api.gateway->async()->EnqueueContact(&c->context, &c->request, &c->reply,
+                                           [&, c](grpc::Status status) {
+                                             c->status = std::move(status);
+                                             std::lock_guard<std::mutex> lock(mu);
+                                             ++done;
+                                             all_done.notify_one();
+                                           });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    all_done.wait(lock, [&] { return done == kBurst; });
+    for (size_t i = first; i < calls.size(); ++i) {
+      refused += calls[i]->status.error_code() == StatusCode::UNAVAILABLE;
+    }
+  }
+  INFO(calls.size() << " enqueues sent in bursts of " << kBurst);
+  REQUIRE(refused > 0);
+  int done_ok = 0;
+  for (const auto& call : calls) {
+    const std::string& id = call->request.contact_id();
+    INFO(id << ": " << call->status.error_code() << " '" << call->status.error_message() << "'");
+    v1::ContactStatus contact;
+    const grpc::Status now = api.GetContact(id, &contact);
+    if (call->status.ok()) {
+      ++done_ok;
+      CHECK(now.ok());
+      CHECK(contact.state() == v1::WAITING);
+    } else {
+      REQUIRE(call->status.error_code() == StatusCode::UNAVAILABLE);
+      CHECK_THAT(call->status.error_message(), Catch::Contains("retry"));
+      CHECK(now.error_code() == StatusCode::NOT_FOUND);  // refused: never entered
+    }
+  }
+  CHECK(done_ok > 0);
+  CHECK(General(api.Snapshot()).waiting() == done_ok);
 }
 
 TEST_CASE("each bad request gets its status code and changes nothing", "[server]") {
