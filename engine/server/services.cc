@@ -357,8 +357,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::WatchEvents(
   v1::WatchEventsRequest parsed;
   const bool valid = Parse(*request, &parsed);
   loop_.Post([stream, client, valid, after = parsed.after_sequence()](Engine&, EventFeed& feed) {
-    absl::Status status = valid ? feed.WatchEvents(stream, after, client)
-                                : absl::InvalidArgumentError("WatchEventsRequest does not parse");
+    if (!valid) {
+      stream->CutOff(NotParsed<v1::WatchEventsRequest>());
+      return;
+    }
+    absl::Status status = feed.WatchEvents(stream, after, client);
     if (!status.ok()) stream->CutOff(ToGrpc(status));
   });
   return stream;

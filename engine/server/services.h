@@ -91,13 +91,14 @@ class ParsedService : public Base {
     return grpc::SerializationTraits<Request>::Deserialize(&bytes, request).ok();
   }
 
- private:
+  // The answer to a request that does not parse.
   template <typename Request>
   static grpc::Status NotParsed() {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat(Request::descriptor()->name(), " does not parse"));
   }
 
+ private:
   // The index of `method` in `service`, whose request and response types must be these.
   template <typename Request, typename Response>
   static int MethodIndex(const char* service, const char* method) {
