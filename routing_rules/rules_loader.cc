@@ -88,18 +88,6 @@ class Locations {
   const v1::RoutingRules& rules_;
 };
 
-bool ParseClock(absl::string_view text, int* minutes) {
-  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
-  int h = 0, m = 0;
-  if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2 ||
-      !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &m)) {
-    return false;
-  }
-  if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0)) return false;
-  *minutes = h * 60 + m;
-  return true;
-}
-
 absl::Duration Seconds(int32_t value, int32_t fallback) {
   return absl::Seconds(value == 0 ? fallback : value);
 }
@@ -191,7 +179,7 @@ core::EngineConfig ToConfig(const v1::RoutingRules& rules, const Locations& wher
       }
       for (const v1::OpenHours& open : h.open()) {
         int from = 0, to = 0;
-        if (!ParseClock(open.from(), &from) || !ParseClock(open.to(), &to)) {
+        if (!ParseTimeOfDay(open.from(), &from) || !ParseTimeOfDay(open.to(), &to)) {
           problem("hours", absl::StrCat("opening hours '", open.from(), "'-'", open.to(),
                                         "' are not HH:MM times"));
           continue;
@@ -238,6 +226,18 @@ core::EngineConfig ToConfig(const v1::RoutingRules& rules, const Locations& wher
 }
 
 }  // namespace
+
+bool ParseTimeOfDay(absl::string_view text, int* minutes) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  int h = 0, m = 0;
+  if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2 ||
+      !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &m)) {
+    return false;
+  }
+  if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0)) return false;
+  *minutes = h * 60 + m;
+  return true;
+}
 
 std::string FormatProblem(absl::string_view file, const RuleProblem& p) {
   if (p.line <= 0) return absl::StrCat(file, ": ", p.message);

@@ -54,6 +54,11 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path, absl::string_v
 // The checksum ParseRules reports, of any bytes.
 std::string RulesChecksum(absl::string_view text);
 
+// "HH:MM" -> minutes after midnight, 0..1440 ("24:00" is the end of a day). False if
+// malformed ("9:00", "12:60", "24:01"). The one parser for times of day: rules' open
+// hours, and scenarios' arrival windows, shifts and breaks.
+bool ParseTimeOfDay(absl::string_view text, int* minutes);
+
 }  // namespace acd::rules
 
 #endif  // ACD_ROUTING_RULES_RULES_LOADER_H_

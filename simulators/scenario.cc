@@ -7,10 +7,8 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -132,18 +130,6 @@ void CheckBehaviour(const v1::AgentBehaviour& b, std::initializer_list<Step> at,
 std::string FormatProblem(const ScenarioProblem& p) {
   if (p.line > 0) return absl::StrCat(p.file, ":", p.line, ":", p.column, ": ", p.message);
   return absl::StrCat(p.file, ": ", p.message);
-}
-
-bool ParseTimeOfDay(absl::string_view text, int* minutes) {
-  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
-  int h = 0, m = 0;
-  if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2 ||
-      !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &m)) {
-    return false;
-  }
-  if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0)) return false;
-  *minutes = h * 60 + m;
-  return true;
 }
 
 double RatePerHourAt(const v1::ArrivalStream& stream, int minute) {

@@ -18,6 +18,7 @@
 #include "acd/v1/scenario.pb.h"
 #include "engine/core/config.h"
 #include "engine/core/random.h"
+#include "routing_rules/rules_loader.h"
 
 namespace acd::sim {
 
@@ -61,8 +62,8 @@ double DrawSeconds(const acd::v1::Distribution& d, core::Random& random);
 // The arrival rate of `stream` (per hour) at local minute-of-day `minute` (0..1439).
 double RatePerHourAt(const acd::v1::ArrivalStream& stream, int minute);
 
-// "HH:MM" -> minutes after midnight (0..1440). False if malformed.
-bool ParseTimeOfDay(absl::string_view text, int* minutes);
+// "HH:MM" -> minutes after midnight: the rules' parser, so both read times alike.
+using rules::ParseTimeOfDay;
 
 }  // namespace acd::sim
 

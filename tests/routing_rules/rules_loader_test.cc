@@ -120,5 +120,22 @@ TEST_CASE("the checksum changes with the bytes") {
   CHECK(RulesChecksum("a") == RulesChecksum("a"));
 }
 
+TEST_CASE("times of day are HH:MM from 00:00 to 24:00") {
+  int minutes = -1;
+  CHECK(ParseTimeOfDay("00:00", &minutes));
+  CHECK(minutes == 0);
+  CHECK(ParseTimeOfDay("08:30", &minutes));
+  CHECK(minutes == 8 * 60 + 30);
+  CHECK(ParseTimeOfDay("24:00", &minutes));  // the end of the day
+  CHECK(minutes == 24 * 60);
+  minutes = -1;
+  for (absl::string_view bad : {"", "8:30", "08:3", "0830", "08:30:00", "24:01", "25:00",
+                                "12:60", "-1:00", "ab:cd", "08-30"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseTimeOfDay(bad, &minutes));
+    CHECK(minutes == -1);  // untouched
+  }
+}
+
 }  // namespace
 }  // namespace acd::rules
