@@ -202,6 +202,69 @@ std::unique_ptr<EventReader> WatchEvents(v1::Supervisor::Stub& supervisor,
   return std::make_unique<EventReader>(supervisor.WatchEvents(context, request));
 }
 
+// A wallboard on its own thread: watches the event stream from after `start` and, when
+// acdd cuts it off for falling behind (RESOURCE_EXHAUSTED), resumes after the last event
+// it saw, as a real one would, until it has seen the sequence given to StopAt or the
+// deadline passes. Notes any gap: an event, a snapshot aside, that is not the last one's
+// successor.
+class ResumingWallboard {
+ public:
+  ResumingWallboard(v1::Supervisor::Stub& supervisor, uint64_t start)
+      : last_(start), thread_([this, &supervisor, start] { Watch(supervisor, start); }) {}
+  // A test that failed half-way: stop watching at once.
+  ~ResumingWallboard() {
+    if (!thread_.joinable()) return;
+    StopAt(0);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (context_ != nullptr) context_->TryCancel();
+    }
+    thread_.join();
+  }
+  // Stop once `sequence` has been seen. Then make one more event happen (it may be
+  // waiting for the next one) and Join.
+  void StopAt(uint64_t sequence) { target_ = sequence; }
+  void Join() { thread_.join(); }
+  uint64_t last() const { return last_.load(); }
+  bool gap_free() const { return gap_free_.load(); }
+  int resumes() const { return resumes_.load(); }
+
+ private:
+  void Watch(v1::Supervisor::Stub& supervisor, uint64_t last) {
+    const auto deadline = Deadline();
+    while (last < target_.load() && std::chrono::system_clock::now() < deadline) {
+      grpc::ClientContext context;
+      context.set_deadline(deadline);
+      v1::WatchEventsRequest request;
+      request.set_after_sequence(last);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        context_ = &context;
+      }
+      auto reader = WatchEvents(supervisor, &context, request);
+      v1::Event e;
+      while (last < target_.load() && reader->Read(&e)) {
+        // Resuming "after 0" (nothing happened before the first snapshot) is a new snapshot.
+        if (e.type() != v1::SNAPSHOT && e.sequence() != last + 1) gap_free_ = false;
+        last = e.sequence();
+        last_ = last;
+      }
+      context.TryCancel();
+      if (reader->Finish().error_code() == StatusCode::RESOURCE_EXHAUSTED) ++resumes_;
+      std::lock_guard<std::mutex> lock(mu_);
+      context_ = nullptr;
+    }
+  }
+
+  std::atomic<uint64_t> last_;
+  std::atomic<uint64_t> target_{std::numeric_limits<uint64_t>::max()};
+  std::atomic<bool> gap_free_{true};
+  std::atomic<int> resumes_{0};
+  std::mutex mu_;
+  grpc::ClientContext* context_ = nullptr;  // the stream being read; guarded by mu_
+  std::thread thread_;  // last: starts once the fields above are set
+};
+
 // Reads stream messages until `match` or the stream ends; the context's deadline bounds it.
 template <class Reader, class Msg, class Match>
 bool ReadUntil(Reader* reader, Msg* msg, Match match) {
@@ -356,30 +419,7 @@ TEST_CASE("concurrent gateways and desktops: every call answered and events gap-
     REQUIRE(reader->Read(&first));
     context.TryCancel();
   }
-  std::atomic<bool> gap_free{true};
-  std::atomic<uint64_t> wallboard_last{first.sequence()};
-  std::atomic<uint64_t> target{std::numeric_limits<uint64_t>::max()};
-  std::atomic<int> resumes{0};
-  const auto wallboard_deadline = Deadline();
-  std::thread wallboard_thread([&] {
-    uint64_t last = first.sequence();
-    while (last < target.load() && std::chrono::system_clock::now() < wallboard_deadline) {
-      grpc::ClientContext context;
-      context.set_deadline(wallboard_deadline);
-      v1::WatchEventsRequest request;
-      request.set_after_sequence(last);
-      auto reader = WatchEvents(*api.supervisor, &context, request);
-      v1::Event e;
-      while (last < target.load() && reader->Read(&e)) {
-        // Resuming "after 0" (nothing happened before the first snapshot) is a new snapshot.
-        if (e.type() != v1::SNAPSHOT && e.sequence() != last + 1) gap_free = false;
-        last = e.sequence();
-        wallboard_last = last;
-      }
-      context.TryCancel();
-      if (reader->Finish().error_code() == StatusCode::RESOURCE_EXHAUSTED) ++resumes;
-    }
-  });
+  ResumingWallboard wallboard(*api.supervisor, first.sequence());
 
   // Desktops: each agent answers its offers until the test cancels its stream.
   std::atomic<int> answered{0};
@@ -458,12 +498,12 @@ TEST_CASE("concurrent gateways and desktops: every call answered and events gap-
   CHECK(General(snapshot).waiting() == 0);
   // The wallboard catches up with the snapshot's sequence. One more event wakes it if it
   // is already waiting for the next one.
-  target = snapshot.sequence();
+  wallboard.StopAt(snapshot.sequence());
   REQUIRE(api.Enqueue("wake-up", v1::EMAIL).ok());
-  wallboard_thread.join();
-  CHECK(wallboard_last.load() >= snapshot.sequence());
-  INFO("the wallboard resumed " << resumes.load() << " times");
-  CHECK(gap_free.load());
+  wallboard.Join();
+  CHECK(wallboard.last() >= snapshot.sequence());
+  INFO("the wallboard resumed " << wallboard.resumes() << " times");
+  CHECK(wallboard.gap_free());
 }
 
 TEST_CASE("priority is optional and a higher one waits ahead and EWT needs a ready agent",
@@ -987,29 +1027,7 @@ TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[serv
   // itself be cut off for a moment; it then resumes after the last event it saw, as real
   // wallboards do, and must still see every event exactly once, in order.
   Api fast(acdd.target());
-  std::atomic<uint64_t> fast_last{start};
-  std::atomic<uint64_t> target{std::numeric_limits<uint64_t>::max()};
-  std::atomic<bool> gap_free{true};
-  std::atomic<int> resumes{0};
-  const auto fast_deadline = Deadline();
-  std::thread fast_thread([&] {
-    uint64_t last = start;
-    while (last < target.load() && std::chrono::system_clock::now() < fast_deadline) {
-      grpc::ClientContext context;
-      context.set_deadline(fast_deadline);
-      v1::WatchEventsRequest request;
-      request.set_after_sequence(last);
-      auto reader = WatchEvents(*fast.supervisor, &context, request);
-      v1::Event e;
-      while (last < target.load() && reader->Read(&e)) {
-        if (e.type() != v1::SNAPSHOT && e.sequence() != last + 1) gap_free = false;
-        last = e.sequence();
-        fast_last = last;
-      }
-      context.TryCancel();
-      if (reader->Finish().error_code() == StatusCode::RESOURCE_EXHAUSTED) ++resumes;
-    }
-  });
+  ResumingWallboard fast_wallboard(*fast.supervisor, start);
 
   // Plenty of events: far more than the slow subscriber's window and buffer hold.
   constexpr int kRounds = 400;
@@ -1030,12 +1048,12 @@ TEST_CASE("a slow subscriber is cut off while the others keep receiving", "[serv
 
   // The healthy one sees every event (one more wakes it if it waits for the next); the
   // server still answers.
-  target = last;
+  fast_wallboard.StopAt(last);
   REQUIRE(api.Enqueue("c-after").ok());
-  fast_thread.join();
-  INFO("the healthy wallboard resumed " << resumes.load() << " times");
-  CHECK(fast_last.load() >= last);
-  CHECK(gap_free.load());
+  fast_wallboard.Join();
+  INFO("the healthy wallboard resumed " << fast_wallboard.resumes() << " times");
+  CHECK(fast_wallboard.last() >= last);
+  CHECK(fast_wallboard.gap_free());
 }
 
 TEST_CASE("WatchContact follows position and ends at the final state", "[server]") {
