@@ -2,11 +2,14 @@
 # The demo, from a fresh Debian 12 machine, as root:
 #   1. installs the packages (scripts/install-deps.sh),
 #   2. builds acdd, acdctl and acd-sim in Release (build/release, the tree scripts/test.sh uses),
-#   3. starts acdd on a free local port with routing_rules/healthcare_psc.textproto (or, if
-#      this acdd does not take --rules yet, with its built-in default rules),
-#   4. plays a scenario against it in the background with `acd-sim load` (the healthcare
-#      normal Monday, or simulators/scenarios/general_day.textproto for the default rules),
-#   5. shows the live wallboard (`acdctl watch`) until you press Ctrl-C,
+#   3. starts acdd on a free local port with routing_rules/healthcare_psc.textproto, its
+#      clock set to the scenario's: starting at the scenario's start (a Monday, 07:00
+#      Eastern) and running SPEED times as fast, so business hours, offer timeouts, wrap-ups
+#      and maximum waits are the scenario's whatever the time of day the demo runs,
+#   4. plays the healthcare normal Monday against it in the background with `acd-sim load`
+#      at the same speed,
+#   5. shows the live wallboard (`acdctl watch`, in the scenario's time zone) until you
+#      press Ctrl-C,
 #   6. then stops the load and the server and prints the final KPIs and RPC latencies.
 # SPEED (default 10) is how many times faster than real time the scenario plays; JOBS the
 # build parallelism; BUILD the build tree; SKIP_DEPS=1 skips step 1. Logs go to a temporary
@@ -27,6 +30,18 @@ fi
 # The same configuration as scripts/test.sh, so both share one build tree.
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACD_PGO=OFF -DACD_LTO=OFF >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target acdd acdctl acd-sim
+
+SCENARIO=simulators/scenarios/healthcare_normal_monday.textproto
+RULES=routing_rules/healthcare_psc.textproto
+# The scenario's `start` (a local time) and `time_zone`, for acdd's clock and the wallboard.
+scenario_field() { sed -n "s/^$1: *\"\([^\"]*\)\".*/\1/p" "$SCENARIO" | head -n 1; }
+ZONE="$(scenario_field time_zone)"
+START_LOCAL="$(scenario_field start)"
+if [ -z "$ZONE" ] || [ -z "$START_LOCAL" ]; then
+  echo "demo.sh: $SCENARIO must give start and time_zone" >&2
+  exit 1
+fi
+CLOCK_START="$(TZ="$ZONE" date -d "$START_LOCAL" +%Y-%m-%dT%H:%M:%S%:z)"
 
 ACDD="$BUILD/engine/server/acdd"
 ACDCTL="$BUILD/engine/server/acdctl"
@@ -77,15 +92,9 @@ start_acdd() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-if start_acdd --rules routing_rules/healthcare_psc.textproto; then
-  SCENARIO=simulators/scenarios/healthcare_normal_monday.textproto
-  echo "acdd on $TARGET with routing_rules/healthcare_psc.textproto"
-else
-  echo "acdd does not take --rules yet: using its built-in default rules"
-  start_acdd || { echo "demo.sh: acdd did not start; see $LOGS/acdd.err" >&2; exit 1; }
-  SCENARIO=simulators/scenarios/general_day.textproto
-  echo "acdd on $TARGET with the built-in default rules"
-fi
+start_acdd --rules "$RULES" --clock-start "$CLOCK_START" --clock-speed "$SPEED" ||
+  { echo "demo.sh: acdd did not start; see $LOGS/acdd.err" >&2; cat "$LOGS/acdd.err" >&2; exit 1; }
+echo "acdd on $TARGET with $RULES, its clock from $CLOCK_START at ${SPEED}x"
 
 setsid "$ACD_SIM" load "$SCENARIO" --target "$TARGET" --speed "$SPEED" --progress-s 10 \
   >"$LOGS/load.out" 2>"$LOGS/load.err" &
@@ -93,4 +102,4 @@ LOAD_PID=$!
 echo "playing $SCENARIO at ${SPEED}x; wallboard follows, Ctrl-C to stop"
 sleep 1
 # The wallboard in the foreground until Ctrl-C (or until it ends on its own).
-"$ACDCTL" --target "$TARGET" watch || true
+TZ="$ZONE" "$ACDCTL" --target "$TARGET" watch || true

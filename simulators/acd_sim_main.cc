@@ -320,7 +320,10 @@ int main(int argc, char** argv) {
   load->add_option("scenario", load_path, "a scenario file (acd.v1.Scenario text format)")
       ->required();
   load->add_option("--target", load_options.target, "acdd's HOST:PORT")->required();
-  load->add_option("--speed", load_options.speed, "scenario seconds per real second (default 1)")
+  load->add_option("--speed", load_options.speed,
+                   "scenario seconds per real second (default 1); start acdd with "
+                   "--clock-start at the scenario's start and --clock-speed at the same value "
+                   "so its hours and timers follow the scenario")
       ->check(CLI::PositiveNumber);
   load->add_option("--drain-s", load_options.drain_seconds_max,
                    "after arrivals stop, wait at most this many real seconds (default 30)")

@@ -280,7 +280,14 @@ class Load {
   absl::Status Login(int agent);
   absl::Status SetState(int agent, v1::AgentState state, const std::string& reason);
   absl::Status Logout(int agent);
-  absl::Status ReadServer(int64_t* offered, int64_t* answered, int64_t* abandoned, int* waiting);
+  // The server's counters since it started, all queues; and, if `clock` is given, its
+  // clock's reading and speed (clock->time(), clock->clock_speed()).
+  absl::Status ReadServer(int64_t* offered, int64_t* answered, int64_t* abandoned, int* waiting,
+                          v1::Snapshot* clock = nullptr);
+  // Fills result_.server_clock_* from a snapshot read from `read_from` to `read_to`, for a
+  // run whose first scenario second began at wall_start_.
+  void NoteServerClock(const v1::Snapshot& snapshot, Clock::time_point read_from,
+                       Clock::time_point read_to);
   void Progress();
   absl::Status Finish(LoadResult* r);
 
@@ -463,6 +470,8 @@ absl::Status Load::Arrive(int planned) {
   if (st.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
       st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     ++result_.refused;
+    ++(st.error_code() == grpc::StatusCode::FAILED_PRECONDITION ? result_.refused_closed
+                                                                : result_.refused_full);
     return absl::OkStatus();
   }
   if (!st.ok()) return Failed(absl::StrCat("EnqueueContact(", c.id, ")"), st);
@@ -586,9 +595,10 @@ absl::Status Load::Handle(const Action& a) {
       --connected_;
       --d.connected;
       ++result_.handled;
-      // The server's wrap-up timer runs in real time; at speed X the agent ends wrap-up
-      // itself after the queue's wrap-up time / X, so wrap-up keeps its scenario length.
-      if (o_.speed > 1) {
+      // A server clock slower than the load's ends wrap-ups late (at real time, X times
+      // late): the agent ends wrap-up itself after the queue's wrap-up time / X, so wrap-up
+      // keeps its scenario length.
+      if (o_.speed > result_.server_clock_speed) {
         const std::string& queue = s_.proto.arrivals(c.stream).queue();
         for (const core::QueueConfig& q : s_.rules.queues) {
           if (q.name == queue && q.wrap_up > absl::ZeroDuration()) {
@@ -658,8 +668,8 @@ absl::Status Load::Handle(const Action& a) {
   return absl::OkStatus();
 }
 
-absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* abandoned,
-                              int* waiting) {
+absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* abandoned, int* waiting,
+                              v1::Snapshot* clock) {
   v1::SnapshotRequest request;
   v1::Snapshot snapshot;
   grpc::Status st = Call("Supervisor.GetSnapshot", [&](grpc::ClientContext* ctx) {
@@ -674,7 +684,29 @@ absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* aban
     *abandoned += q.since_start().abandoned();
     *waiting += q.waiting() + q.in_offer();
   }
+  if (clock != nullptr) {
+    *clock->mutable_time() = snapshot.time();
+    clock->set_clock_speed(snapshot.clock_speed());
+  }
   return absl::OkStatus();
+}
+
+void Load::NoteServerClock(const v1::Snapshot& snapshot, Clock::time_point read_from,
+                           Clock::time_point read_to) {
+  // A server before Snapshot.clock_speed says 0: it ran the wall clock.
+  const double speed = snapshot.clock_speed() > 0 ? snapshot.clock_speed() : 1;
+  const absl::Time read =
+      absl::FromUnixSeconds(snapshot.time().seconds()) + absl::Nanoseconds(snapshot.time().nanos());
+  // The reading was taken about half-way through the call; the server's clock has run on
+  // at its speed from then until the scenario began.
+  const Clock::time_point read_at = read_from + (read_to - read_from) / 2;
+  const absl::Time at_start = read + absl::FromChrono(wall_start_ - read_at) * speed;
+  result_.server_clock_speed = speed;
+  result_.server_clock_at_start = at_start;
+  result_.server_clock_offset_seconds = absl::ToDoubleSeconds(at_start - s_.start);
+  result_.server_clock_in_step =
+      std::abs(speed - o_.speed) <= 1e-9 * o_.speed &&
+      absl::AbsDuration(at_start - s_.start) <= LoadResult::kClockTolerance;
 }
 
 void Load::Progress() {
@@ -748,14 +780,17 @@ absl::StatusOr<LoadResult> Load::Run() {
   }
   gateway_ = v1::Gateway::NewStub(gateway_channel_);
   supervisor_ = v1::Supervisor::NewStub(gateway_channel_);
+  v1::Snapshot server_clock;
+  const Clock::time_point clock_read_from = Clock::now();
   {
     int waiting = 0;
     if (absl::Status s = ReadServer(&result_.server_offered, &result_.server_answered,
-                                    &result_.server_abandoned, &waiting);
+                                    &result_.server_abandoned, &waiting, &server_clock);
         !s.ok()) {
       return s;
     }
   }
+  const Clock::time_point clock_read_to = Clock::now();
 
   Random root(s_.proto.seed());
   Random stream_root(root.Next());
@@ -770,6 +805,7 @@ absl::StatusOr<LoadResult> Load::Run() {
   absl::Status status = OpenDesks();
   const Clock::time_point run_start = Clock::now();
   wall_start_ = run_start;
+  NoteServerClock(server_clock, clock_read_from, clock_read_to);
   if (status.ok()) {
     ScheduleRoster();
     for (size_t i = 0; i < plan_.size(); ++i) {
@@ -846,6 +882,8 @@ nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOpti
   j["abandoned"] = r.abandoned;
   j["waiting_at_end"] = r.waiting_at_end;
   j["refused"] = r.refused;
+  j["refused_closed"] = r.refused_closed;
+  j["refused_full"] = r.refused_full;
   j["handled"] = r.handled;
   j["service_level"] = r.service_level;
   j["asa_s"] = r.asa_seconds;
@@ -855,7 +893,12 @@ nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOpti
   j["server"] = {{"offered", r.server_offered},
                  {"answered", r.server_answered},
                  {"abandoned", r.server_abandoned},
-                 {"waiting_at_end", r.server_waiting_at_end}};
+                 {"waiting_at_end", r.server_waiting_at_end},
+                 {"clock_speed", r.server_clock_speed},
+                 {"clock_at_start",
+                  absl::FormatTime(absl::RFC3339_sec, r.server_clock_at_start, scenario.zone)},
+                 {"clock_offset_s", r.server_clock_offset_seconds},
+                 {"clock_in_step", r.server_clock_in_step}};
   j["wall_s"] = r.wall_seconds;
   nlohmann::ordered_json rpcs = nlohmann::ordered_json::array();
   for (const RpcLatency& l : r.rpcs) {
@@ -871,14 +914,39 @@ nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOpti
   return j;
 }
 
+namespace {
+
+// Whether the server's clock was the scenario's, and if not, how to make it so.
+std::string ServerClockLine(const Scenario& scenario, const LoadOptions& options,
+                            const LoadResult& r) {
+  const auto time = [&](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", t, scenario.zone);
+  };
+  if (r.server_clock_in_step) {
+    return absl::StrFormat(
+        "server clock: in step with the scenario (%gx, %s at the start, %+.0f s)",
+        r.server_clock_speed, time(r.server_clock_at_start), r.server_clock_offset_seconds);
+  }
+  return absl::StrFormat(
+      "server clock: NOT the scenario's: %s at %gx against %s at %gx; business hours, offer "
+      "timeouts and max waits follow the server's (acdd --clock-start %s --clock-speed %g "
+      "plays them in step)",
+      time(r.server_clock_at_start), r.server_clock_speed, time(scenario.start), options.speed,
+      absl::FormatTime(absl::RFC3339_sec, scenario.start, scenario.zone), options.speed);
+}
+
+}  // namespace
+
 std::string LoadResultToText(const Scenario& scenario, const LoadOptions& options,
                              const LoadResult& r) {
   std::string out;
   absl::StrAppendFormat(&out, "scenario %s against %s at %gx, %.1f s wall\n", scenario.proto.name(),
                         options.target, options.speed, r.wall_seconds);
   absl::StrAppendFormat(&out,
-                        "offered %d  answered %d  abandoned %d  waiting at end %d  refused %d\n",
-                        r.offered, r.answered, r.abandoned, r.waiting_at_end, r.refused);
+                        "offered %d  answered %d  abandoned %d  waiting at end %d  refused %d "
+                        "(closed %d, full %d)\n",
+                        r.offered, r.answered, r.abandoned, r.waiting_at_end, r.refused,
+                        r.refused_closed, r.refused_full);
   absl::StrAppendFormat(&out,
                         "service level %.1f%%  ASA %.1f s  abandon rate %.1f%%  missed offers "
                         "%d  late accepts %d\n",
@@ -887,6 +955,7 @@ std::string LoadResultToText(const Scenario& scenario, const LoadOptions& option
   absl::StrAppendFormat(&out, "server counted: offered %d  answered %d  abandoned %d  waiting %d\n",
                         r.server_offered, r.server_answered, r.server_abandoned,
                         r.server_waiting_at_end);
+  absl::StrAppendFormat(&out, "%s\n", ServerClockLine(scenario, options, r));
   absl::StrAppendFormat(&out, "%-26s %7s %6s %8s %8s %8s %8s\n", "RPC", "calls", "errors", "p50 ms",
                         "p90 ms", "p99 ms", "max ms");
   for (const RpcLatency& l : r.rpcs) {

@@ -6,11 +6,17 @@
 //
 // The scenario's queues, channels and skills must be the server's: a scenario written for
 // the built-in default rules (queue `general`, skill `general`; leave rules_file out) runs
-// against an acdd without --rules. Scenario times are divided by the speed. The server's
-// own timers run in real time: at speed > 1 the agents end wrap-up themselves
-// (AgentDesk.EndWrapUp) after the queue's wrap-up / X, but offer timeouts (RONA) and
-// max-wait overflows weigh X times more than in `acd-sim run`. Callback offers are not
-// taken in this mode.
+// against an acdd without --rules. Scenario times are divided by the speed.
+//
+// The server keeps its own time: business hours, holidays, offer timeouts (RONA), wrap-ups
+// and maximum waits follow acdd's clock. Started with `--clock-start` at the scenario's
+// start and `--clock-speed X` (scripts/demo.sh does), that clock is the scenario's, and the
+// run plays as `acd-sim run` would. The load reads the server's clock as it begins and
+// says whether it is in step (LoadResult::server_clock_*). If the server's clock runs
+// slower than the load (at real time, say), the agents end wrap-up themselves
+// (AgentDesk.EndWrapUp) after the queue's wrap-up / X, but offer timeouts and max-wait
+// overflows then weigh more than in `acd-sim run`, and the hours are those of the server's
+// own time. Callback offers are not taken in this mode.
 //
 // Threads: one director thread (the caller) owns every piece of state and makes every
 // RPC; one reader thread per agent reads its WatchOffers stream and hands updates to the
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "simulators/scenario.h"
 
@@ -56,7 +63,9 @@ struct RpcLatency {
 struct LoadResult {
   // Contacts as the load client saw them. offered = answered + abandoned + waiting_at_end.
   int64_t offered = 0;
-  int64_t refused = 0;  // EnqueueContact refused (closed, full)
+  int64_t refused = 0;         // EnqueueContact refused: refused_closed + refused_full
+  int64_t refused_closed = 0;  // FAILED_PRECONDITION: the queue was closed (hours, by hand)
+  int64_t refused_full = 0;    // RESOURCE_EXHAUSTED: the queue (or the server) was full
   int64_t answered = 0;
   int64_t answered_within_threshold = 0;
   int64_t abandoned = 0;
@@ -73,6 +82,16 @@ struct LoadResult {
   int64_t server_answered = 0;
   int64_t server_abandoned = 0;
   int server_waiting_at_end = 0;
+  // The server's clock as the load began (Supervisor.GetSnapshot): its speed, its reading
+  // as the scenario's first second began, and how far that was from the scenario's start
+  // (scenario seconds, > 0 if the server was ahead). In step: the same speed as the load
+  // and within kClockTolerance of the start, so the server's hours and timers are the
+  // scenario's.
+  static constexpr absl::Duration kClockTolerance = absl::Minutes(5);
+  double server_clock_speed = 1;
+  absl::Time server_clock_at_start;
+  double server_clock_offset_seconds = 0;
+  bool server_clock_in_step = false;
   double wall_seconds = 0;
   std::vector<RpcLatency> rpcs;  // sorted by method
 };

@@ -139,10 +139,21 @@ void PrintAgent(const acd::v1::AgentStatus& a, const Options& options) {
   std::cout << absl::StrFormat("  handled %d", a.handled()) << std::endl;
 }
 
+// The server's clock as of the snapshot (in the local time zone, or TZ's), with its speed
+// when acdd runs a faster clock (--clock-speed) for a demo or a load test.
+std::string ServerTime(const acd::v1::Snapshot& s) {
+  const absl::Time time =
+      absl::FromUnixSeconds(s.time().seconds()) + absl::Nanoseconds(s.time().nanos());
+  std::string out = absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", time, absl::LocalTimeZone());
+  if (s.clock_speed() > 0 && s.clock_speed() != 1) {
+    absl::StrAppendFormat(&out, " (clock at %gx)", s.clock_speed());
+  }
+  return out;
+}
+
 std::string Wallboard(const acd::v1::Snapshot& s) {
-  std::string out = absl::StrFormat(
-      "ACD wallboard  %s  (event %d)\n\n",
-      absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::LocalTimeZone()), s.sequence());
+  std::string out =
+      absl::StrFormat("ACD wallboard  %s  (event %d)\n\n", ServerTime(s), s.sequence());
   absl::StrAppendFormat(&out, "%-20s %8s %8s %8s %8s %8s %8s %8s %8s\n", "QUEUE", "WAITING",
                         "LONGEST", "OFFERED", "ANSWERED", "SL", "ASA", "ABANDON", "READY");
   for (const acd::v1::QueueStats& q : s.queues()) {

@@ -42,6 +42,8 @@ struct Flags {
   int shutdown_grace_ms = 5'000;
   int max_pending_commands = 10'000;
   int contact_refresh_ms = 1'000;
+  std::string clock_start;  // RFC 3339; empty: now
+  double clock_speed = 1;
 };
 
 // "HOST:PORT" -> HOST (brackets kept for IPv6).
@@ -62,7 +64,38 @@ std::optional<acd::rules::LoadedRules> LoadRules(const std::string& path) {
   return std::nullopt;
 }
 
+// The engine's clock from --clock-start and --clock-speed; nullopt (after saying why) if
+// either is not valid.
+std::optional<acd::server::ServerClock> MakeClock(const Flags& flags) {
+  acd::server::ServerClock::Options options;
+  options.speed = flags.clock_speed;
+  if (!flags.clock_start.empty()) {
+    absl::Time start;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, flags.clock_start, &start, &error)) {
+      spdlog::error("--clock-start {}: not an RFC 3339 time such as 2026-11-23T07:00:00-05:00 ({})",
+                    flags.clock_start, error);
+      return std::nullopt;
+    }
+    options.start = start;
+  }
+  absl::StatusOr<acd::server::ServerClock> clock = acd::server::ServerClock::Create(options);
+  if (!clock.ok()) {
+    spdlog::error("--clock-speed: {}", std::string(clock.status().message()));
+    return std::nullopt;
+  }
+  if (clock->counted()) {
+    spdlog::warn(
+        "the engine's clock starts at {} and runs at {}x real time (--clock-start, "
+        "--clock-speed: for demos and load tests)",
+        absl::FormatTime(absl::RFC3339_sec, clock->Now(), absl::UTCTimeZone()), clock->speed());
+  }
+  return *clock;
+}
+
 int Run(const Flags& flags) {
+  const std::optional<acd::server::ServerClock> clock = MakeClock(flags);
+  if (!clock.has_value()) return 2;
   acd::core::EngineConfig config = acd::core::DefaultConfig();
   acd::server::RulesOrigin origin;
   if (!flags.rules.empty()) {
@@ -91,7 +124,7 @@ int Run(const Flags& flags) {
   feed.max_streams_per_client = flags.max_streams_per_client;
   feed.contact_refresh = absl::Milliseconds(flags.contact_refresh_ms);
   absl::StatusOr<std::unique_ptr<acd::server::CoreLoop>> loop =
-      acd::server::CoreLoop::Create(std::move(config), feed, flags.max_pending_commands);
+      acd::server::CoreLoop::Create(std::move(config), feed, flags.max_pending_commands, *clock);
   if (!loop.ok()) {
     spdlog::error("cannot start the engine: {}", loop.status().ToString());
     return 1;
@@ -222,6 +255,15 @@ int main(int argc, char** argv) {
                  "WatchContact: how often position and EWT are recomputed as queues move")
       ->capture_default_str()
       ->check(CLI::Range(10, 60'000));
+  app.add_option("--clock-start", flags.clock_start,
+                 "for demos and load tests: the engine's clock starts at this RFC 3339 time "
+                 "(e.g. 2026-11-23T07:00:00-05:00) instead of the wall clock's; business "
+                 "hours, holidays and every reported time follow it");
+  app.add_option("--clock-speed", flags.clock_speed,
+                 "for demos and load tests: the engine's clock runs this many times as fast "
+                 "as real time (from --clock-start, or from now), timers and all; play a "
+                 "scenario with acd-sim load --speed at the same value")
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", flags.shutdown_grace_ms,
                  "time in-flight calls get to finish on SIGINT/SIGTERM")
       ->capture_default_str();

@@ -196,9 +196,11 @@ void ToProto(const core::AgentStatus& in, v1::AgentStatus* out) {
   out->set_occupancy(in.occupancy);
 }
 
-void ToProto(const core::EngineSnapshot& in, absl::Duration window, v1::Snapshot* out) {
+void ToProto(const core::EngineSnapshot& in, absl::Duration window, double clock_speed,
+             v1::Snapshot* out) {
   out->set_sequence(in.sequence);
   ToProto(in.time, out->mutable_time());
+  out->set_clock_speed(clock_speed);
   for (const core::QueueStatus& q : in.queues) {
     v1::QueueStats* stats = out->add_queues();
     stats->set_queue(q.queue);

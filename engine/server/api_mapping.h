@@ -44,8 +44,10 @@ absl::Status CheckId(absl::string_view id, absl::string_view field, const core::
 // ---- Replies. ----
 void ToProto(const core::ContactStatus& in, v1::ContactStatus* out);
 void ToProto(const core::AgentStatus& in, v1::AgentStatus* out);
-// `window` is the statistics window the flat queue counters cover.
-void ToProto(const core::EngineSnapshot& in, absl::Duration window, v1::Snapshot* out);
+// `window` is the statistics window the flat queue counters cover; `clock_speed` the server
+// clock's speed (ServerClock::speed).
+void ToProto(const core::EngineSnapshot& in, absl::Duration window, double clock_speed,
+             v1::Snapshot* out);
 // Writes every field an engine event has (not `snapshot`): `out` may be reused.
 void ToProto(const core::Event& in, v1::Event* out);
 void ToProto(const core::EngineConfig& in, v1::GetRulesResponse* out);

@@ -11,8 +11,11 @@ namespace acd::server {
 
 absl::StatusOr<std::unique_ptr<CoreLoop>> CoreLoop::Create(core::EngineConfig config,
                                                            EventFeed::Options feed_options,
-                                                           int max_pending_commands) {
-  std::unique_ptr<CoreLoop> loop(new CoreLoop(config.limits, feed_options, max_pending_commands));
+                                                           int max_pending_commands,
+                                                           ServerClock clock) {
+  feed_options.clock_speed = clock.speed();
+  std::unique_ptr<CoreLoop> loop(
+      new CoreLoop(config.limits, feed_options, max_pending_commands, clock));
   core::EngineOptions options;
   options.sink = &loop->feed_;
   absl::StatusOr<std::unique_ptr<core::Engine>> engine =
@@ -23,8 +26,10 @@ absl::StatusOr<std::unique_ptr<CoreLoop>> CoreLoop::Create(core::EngineConfig co
   return loop;
 }
 
-CoreLoop::CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands)
+CoreLoop::CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands,
+                   ServerClock clock)
     : limits_(limits),
+      clock_(clock),
       feed_(io_, fan_out_, feed_options),
       max_pending_commands_(max_pending_commands) {}
 
@@ -85,10 +90,11 @@ void CoreLoop::ArmTimer() {
     timer_.cancel();
     return;
   }
-  // Wake at the deadline, rounded up so the engine sees it due. A deadline that is already
+  // Wake at the deadline (in real time: a clock running X times faster reaches it in a
+  // 1/X of the time), rounded up so the engine sees it due. A deadline that is already
   // past right after Advance() would be a stale entry; waiting a millisecond for it keeps
   // a core bug from turning into a busy loop.
-  absl::Duration wait = *next - absl::Now();
+  absl::Duration wait = clock_.RealTimeUntil(*next);
   if (wait <= absl::ZeroDuration()) wait = absl::Milliseconds(1);
   timer_.expires_after(std::chrono::microseconds(absl::ToInt64Microseconds(wait) + 1));
   timer_.async_wait([this](const boost::system::error_code& ec) {

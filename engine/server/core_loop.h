@@ -22,7 +22,7 @@
 #include "engine/core/engine.h"
 #include "engine/server/event_feed.h"
 #include "engine/server/fan_out.h"
-#include "engine/server/wall_clock.h"
+#include "engine/server/server_clock.h"
 
 namespace acd::server {
 
@@ -31,10 +31,11 @@ class CoreLoop {
   using Command = std::function<void(core::Engine&, EventFeed&)>;
 
   // Builds the engine (INVALID_ARGUMENT if `config` is not valid). Call Start() to run.
-  // `max_pending_commands` bounds the commands TryPost() lets wait for the core thread.
+  // `max_pending_commands` bounds the commands TryPost() lets wait for the core thread;
+  // `clock` is the engine's time (the wall clock unless acdd was told otherwise).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CoreLoop>> Create(
-      core::EngineConfig config, EventFeed::Options feed_options,
-      int max_pending_commands = 10'000);
+      core::EngineConfig config, EventFeed::Options feed_options, int max_pending_commands = 10'000,
+      ServerClock clock = ServerClock());
   ~CoreLoop();  // Stop()s if still running.
   CoreLoop(const CoreLoop&) = delete;
   CoreLoop& operator=(const CoreLoop&) = delete;
@@ -60,15 +61,17 @@ class CoreLoop {
   // The limits the edge checks requests against. Rules files do not set limits, so these
   // stay those of the first config while rules change.
   const core::Limits& limits() const { return limits_; }
+  const ServerClock& clock() const { return clock_; }
 
  private:
-  CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands);
+  CoreLoop(core::Limits limits, EventFeed::Options feed_options, int max_pending_commands,
+           ServerClock clock);
   // Core thread: fires due timers, flushes the feed, re-arms the timer.
   void AfterCommand();
   void ArmTimer();
 
   const core::Limits limits_;
-  WallClock clock_;
+  const ServerClock clock_;
   boost::asio::io_context io_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   boost::asio::steady_timer timer_{io_};

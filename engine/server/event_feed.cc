@@ -113,7 +113,8 @@ absl::Status EventFeed::WatchEvents(EventStream* stream, uint64_t after_sequence
 
   if (after_sequence == 0) {
     v1::Event snapshot;
-    ToProto(engine_->Snapshot(), engine_->config().stats_window, snapshot.mutable_snapshot());
+    ToProto(engine_->Snapshot(), engine_->config().stats_window, options_.clock_speed,
+            snapshot.mutable_snapshot());
     snapshot.set_type(v1::SNAPSHOT);
     snapshot.set_sequence(snapshot.snapshot().sequence());
     *snapshot.mutable_time() = snapshot.snapshot().time();

@@ -80,7 +80,8 @@ class EventFeed final : public core::EventSink {
     size_t subscriber_buffer = 1'024;
     int max_streams = 10'000;
     int max_streams_per_client = 16;
-    absl::Duration contact_refresh = absl::Seconds(1);
+    absl::Duration contact_refresh = absl::Seconds(1);  // real time
+    double clock_speed = 1;  // the server clock's (CoreLoop::Create sets it), for snapshots
   };
 
   // Streams are written by `fan_out` (see fan_out.h); the feed flushes it after each

@@ -343,8 +343,9 @@ SupervisorService::SupervisorService(CoreLoop& loop, size_t stream_buffer, size_
 grpc::ServerUnaryReactor* SupervisorService::GetSnapshot(grpc::CallbackServerContext* context,
                                                          const v1::SnapshotRequest* request,
                                                          v1::Snapshot* response) {
-  return RunOnCore(loop_, context, "GetSnapshot", [response](Engine& engine) {
-    ToProto(engine.Snapshot(), engine.config().stats_window, response);
+  const double clock_speed = loop_.clock().speed();
+  return RunOnCore(loop_, context, "GetSnapshot", [response, clock_speed](Engine& engine) {
+    ToProto(engine.Snapshot(), engine.config().stats_window, clock_speed, response);
     return absl::OkStatus();
   });
 }

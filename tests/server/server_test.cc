@@ -29,6 +29,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "acd/v1/admin.grpc.pb.h"
 #include "acd/v1/agent_desk.grpc.pb.h"
 #include "acd/v1/gateway.grpc.pb.h"
@@ -1300,6 +1302,109 @@ queues { name: "supervisors" requirements { skill: "general" } }
     request.set_queue("nowhere");
     CHECK(api.gateway->TransferContact(&context, request, &status).error_code() ==
           StatusCode::NOT_FOUND);
+  }
+}
+
+// The server's clock read off a snapshot.
+absl::Time SnapshotTime(Api& api) {
+  const v1::Snapshot s = api.Snapshot();
+  return absl::FromUnixSeconds(s.time().seconds()) + absl::Nanoseconds(s.time().nanos());
+}
+
+TEST_CASE("acdd's clock can start at a given time and run faster: hours and timers follow it",
+          "[server]") {
+  // Open Mondays from 08:00 Eastern, a two-minute wrap-up. The clock starts one minute
+  // before opening, on Monday 2026-11-23, and runs 30 times as fast: the queue opens about
+  // 2 s after acdd starts, and a wrap-up ends by itself after about 4 s (at real time it
+  // would take two minutes, past every deadline below).
+  TempFile rules(R"(skills: "general"
+queues {
+  name: "general"
+  requirements { skill: "general" }
+  wrap_up_seconds: 120
+  hours {
+    time_zone: "America/New_York"
+    open { days: [MONDAY] from: "08:00" to: "17:00" }
+  }
+}
+)");
+  const absl::TimeZone eastern = [] {
+    absl::TimeZone zone;
+    REQUIRE(absl::LoadTimeZone("America/New_York", &zone));
+    return zone;
+  }();
+  const absl::Time start = absl::FromCivil(absl::CivilMinute(2026, 11, 23, 7, 59), eastern);
+  const absl::Time opens = start + absl::Minutes(1);
+  AcddProcess acdd({"--rules", rules.path(), "--clock-start", "2026-11-23T07:59:00-05:00",
+                    "--clock-speed", "30"});
+  Api api(acdd.target());
+  CHECK(api.Snapshot().clock_speed() == 30);
+
+  // Closed until 08:00 by the server's clock: refused while the clock reads earlier, taken
+  // once it reads later (each attempt is bracketed by two readings; the machine may be
+  // slow enough to start after the opening, so the first attempts decide which holds).
+  for (int i = 0;; ++i) {
+    REQUIRE(i < 200);  // 20 s real: 10 minutes of the server's clock
+    const absl::Time before = SnapshotTime(api);
+    REQUIRE(before >= start);
+    v1::ContactStatus contact;
+    const grpc::Status status = api.Enqueue("call-1", v1::VOICE, &contact);
+    const absl::Time after = SnapshotTime(api);
+    if (status.ok()) {
+      CHECK(after >= opens);
+      break;
+    }
+    CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(status.error_message(), Catch::Contains("outside business hours"));
+    CHECK(before < opens);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Every time the server reports is its clock's, not the wall clock's (days later), and
+  // the wallboard shows it.
+  CHECK(SnapshotTime(api) < absl::FromCivil(absl::CivilHour(2026, 11, 23, 9), eastern));
+  const CommandResult board = RunCommand(
+      {"/usr/bin/env", "TZ=America/New_York", ACDCTL_PATH, "--target", acdd.target(), "snapshot"});
+  CHECK(board.exit_code == 0);
+  CHECK_THAT(board.output, Catch::Contains("ACD wallboard  2026-11-23 08:") &&
+                               Catch::Contains("EST (clock at 30x)"));
+
+  grpc::ClientContext watch;
+  watch.set_deadline(Deadline());
+  v1::AgentRequest who;
+  who.set_agent_id("psr-1");
+  REQUIRE(api.Login("psr-1").ok());
+  auto offers = api.desk->WatchOffers(&watch, who);
+  REQUIRE(api.SetState("psr-1", v1::READY).ok());
+  v1::AgentUpdate update;
+  REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) { return u.has_offer(); }));
+  v1::AgentStatus agent;
+  REQUIRE(api.Offer(&v1::AgentDesk::Stub::AcceptOffer, "psr-1", "call-1", &agent).ok());
+  REQUIRE(api.Offer(&v1::AgentDesk::Stub::CompleteContact, "psr-1", "call-1", &agent).ok());
+  CHECK(agent.state() == v1::WRAP_UP);
+  const absl::Time wrap_up_began = SnapshotTime(api);
+  // The wrap-up ends by the server's timer, within the 10 s deadline of the stream.
+  REQUIRE(ReadUntil(offers.get(), &update, [](const v1::AgentUpdate& u) {
+    return u.has_status() && u.status().state() == v1::READY;
+  }));
+  CHECK(SnapshotTime(api) >= wrap_up_began + absl::Seconds(119));
+  watch.TryCancel();
+}
+
+TEST_CASE("acdd refuses a clock it cannot run", "[server]") {
+  for (const std::vector<std::string>& flags : std::vector<std::vector<std::string>>{
+           {"--clock-speed", "0"},
+           {"--clock-speed", "-2"},
+           {"--clock-speed", "nan"},
+           {"--clock-speed", "1e9"},
+           {"--clock-start", "2026-11-23 07:00"},
+           {"--clock-start", "tomorrow"}}) {
+    std::vector<std::string> argv = {ACDD_PATH, "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const CommandResult result = RunCommand(argv, absl::Seconds(10), /*with_stderr=*/true);
+    INFO(flags[0] << " " << flags[1] << ": " << result.output);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.output, Catch::Contains(flags[0]));
+    CHECK_THAT(result.output, !Catch::Contains("listening on"));
   }
 }
 
