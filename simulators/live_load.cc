@@ -679,7 +679,10 @@ absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* aban
   *offered = *answered = *abandoned = 0;
   *waiting = 0;
   for (const v1::QueueStats& q : snapshot.queues()) {
-    *offered += q.since_start().offered();
+    // A queue counts as offered every contact that entered it, from another queue too (an
+    // overflow, a transfer): the contacts that arrived are those less the ones that moved on.
+    *offered += q.since_start().offered() - q.since_start().overflowed() -
+                q.since_start().transferred_out();
     *answered += q.since_start().answered();
     *abandoned += q.since_start().abandoned();
     *waiting += q.waiting() + q.in_offer();

@@ -78,7 +78,7 @@ struct LoadResult {
   double abandon_rate = 0;
   // The server's own counters (Supervisor.GetSnapshot, since start, all queues), read
   // before and after the run; the difference is this run's, if nobody else used the server.
-  int64_t server_offered = 0;
+  int64_t server_offered = 0;  // contacts that arrived: an overflowed one counts once
   int64_t server_answered = 0;
   int64_t server_abandoned = 0;
   int server_waiting_at_end = 0;

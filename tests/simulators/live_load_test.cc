@@ -200,5 +200,35 @@ queues {
   }
 }
 
+TEST_CASE("a contact that overflows to another queue counts once on the server's side",
+          "[sim][server]") {
+  Scenario scenario = SmokeScenario(absl::Minutes(2));
+  scenario.proto.clear_roster();  // nobody answers: every chat overflows after 5 s
+  RulesFile rules(R"(skills: "general"
+queues {
+  name: "general"
+  channels: [VOICE, CHAT]
+  requirements { skill: "general" }
+  max_wait_seconds: 5
+  overflow_queue: "overflow"
+}
+queues {
+  name: "overflow"
+  channels: [VOICE, CHAT]
+  requirements { skill: "general" }
+}
+)");
+  testing::AcddProcess acdd({"--rules", rules.path(), "--clock-start", "2026-11-23T10:00:00-05:00",
+                             "--clock-speed", "60"});
+  LoadOptions options;
+  options.speed = 60;
+  options.drain_seconds_max = 0.5;
+  const LoadResult r = Play(scenario, options, acdd, "overflow");
+  CHECK(r.server_clock_in_step);
+  CHECK(r.offered > 0);
+  CHECK(r.answered == 0);
+  CheckAccounted(r);
+}
+
 }  // namespace
 }  // namespace acd::sim
