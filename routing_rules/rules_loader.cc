@@ -3,11 +3,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "engine/core/clock.h"
 #include "engine/core/engine.h"
@@ -228,13 +227,14 @@ core::EngineConfig ToConfig(const v1::RoutingRules& rules, const Locations& wher
 }  // namespace
 
 bool ParseTimeOfDay(absl::string_view text, int* minutes) {
-  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
-  int h = 0, m = 0;
-  if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2 ||
-      !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &m)) {
-    return false;
+  // Exactly two digits on each side: no sign or space, which a number parser would allow.
+  if (text.size() != 5 || text[2] != ':') return false;
+  for (const size_t i : {0, 1, 3, 4}) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) return false;
   }
-  if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0)) return false;
+  const int h = (text[0] - '0') * 10 + (text[1] - '0');
+  const int m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return false;
   *minutes = h * 60 + m;
   return true;
 }

@@ -129,8 +129,9 @@ TEST_CASE("times of day are HH:MM from 00:00 to 24:00") {
   CHECK(ParseTimeOfDay("24:00", &minutes));  // the end of the day
   CHECK(minutes == 24 * 60);
   minutes = -1;
-  for (absl::string_view bad : {"", "8:30", "08:3", "0830", "08:30:00", "24:01", "25:00",
-                                "12:60", "-1:00", "ab:cd", "08-30"}) {
+  for (absl::string_view bad :
+       {"", "8:30", "08:3", "0830", "08:30:00", "24:01", "25:00", "12:60", "-1:00", "ab:cd",
+        "08-30", "+8:30", " 8:30", "08: 5", "08:+5", "8 :30", "08:30 ", "0\xd9:30"}) {
     CAPTURE(bad);
     CHECK_FALSE(ParseTimeOfDay(bad, &minutes));
     CHECK(minutes == -1);  // untouched
