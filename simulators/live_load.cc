@@ -205,6 +205,25 @@ std::vector<PlannedArrival> PlanArrivals(const Scenario& s) {
   return all;
 }
 
+// Whether the server's clock was the scenario's, and if not, how to make it so.
+std::string ServerClockLine(const Scenario& scenario, const LoadOptions& options,
+                            const LoadResult& r) {
+  const auto time = [&](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", t, scenario.zone);
+  };
+  if (r.server_clock_in_step) {
+    return absl::StrFormat(
+        "server clock: in step with the scenario (%gx, %s at the start, %+.0f s)",
+        r.server_clock_speed, time(r.server_clock_at_start), r.server_clock_offset_seconds);
+  }
+  return absl::StrFormat(
+      "server clock: NOT the scenario's: %s at %gx against %s at %gx; business hours, offer "
+      "timeouts and max waits follow the server's (acdd --clock-start %s --clock-speed %g "
+      "plays them in step)",
+      time(r.server_clock_at_start), r.server_clock_speed, time(scenario.start), options.speed,
+      absl::FormatTime(absl::RFC3339_sec, scenario.start, scenario.zone), options.speed);
+}
+
 struct LiveContact {
   std::string id;
   int stream = 0;
@@ -809,6 +828,9 @@ absl::StatusOr<LoadResult> Load::Run() {
   const Clock::time_point run_start = Clock::now();
   wall_start_ = run_start;
   NoteServerClock(server_clock, clock_read_from, clock_read_to);
+  if (!result_.server_clock_in_step) {  // said at once too: the whole run is affected
+    std::cerr << "acd-sim load: " << ServerClockLine(s_, o_, result_) << "\n";
+  }
   if (status.ok()) {
     ScheduleRoster();
     for (size_t i = 0; i < plan_.size(); ++i) {
@@ -916,29 +938,6 @@ nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOpti
   j["rpcs"] = std::move(rpcs);
   return j;
 }
-
-namespace {
-
-// Whether the server's clock was the scenario's, and if not, how to make it so.
-std::string ServerClockLine(const Scenario& scenario, const LoadOptions& options,
-                            const LoadResult& r) {
-  const auto time = [&](absl::Time t) {
-    return absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", t, scenario.zone);
-  };
-  if (r.server_clock_in_step) {
-    return absl::StrFormat(
-        "server clock: in step with the scenario (%gx, %s at the start, %+.0f s)",
-        r.server_clock_speed, time(r.server_clock_at_start), r.server_clock_offset_seconds);
-  }
-  return absl::StrFormat(
-      "server clock: NOT the scenario's: %s at %gx against %s at %gx; business hours, offer "
-      "timeouts and max waits follow the server's (acdd --clock-start %s --clock-speed %g "
-      "plays them in step)",
-      time(r.server_clock_at_start), r.server_clock_speed, time(scenario.start), options.speed,
-      absl::FormatTime(absl::RFC3339_sec, scenario.start, scenario.zone), options.speed);
-}
-
-}  // namespace
 
 std::string LoadResultToText(const Scenario& scenario, const LoadOptions& options,
                              const LoadResult& r) {
