@@ -81,7 +81,7 @@ std::optional<acd::server::ServerClock> MakeClock(const Flags& flags) {
   }
   absl::StatusOr<acd::server::ServerClock> clock = acd::server::ServerClock::Create(options);
   if (!clock.ok()) {
-    spdlog::error("--clock-speed: {}", std::string(clock.status().message()));
+    spdlog::error("--clock-start, --clock-speed: {}", std::string(clock.status().message()));
     return std::nullopt;
   }
   if (clock->counted()) {

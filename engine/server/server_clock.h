@@ -30,7 +30,14 @@ namespace acd::server {
 class ServerClock final : public core::Clock {
  public:
   static constexpr double kMinSpeed = 0.001;
-  static constexpr double kMaxSpeed = 100'000;
+  static constexpr double kMaxSpeed = 10'000;
+  // Starts allowed: a demo's or a load test's dates. From the latest start at the highest
+  // speed, the clock takes months of real time to leave what a protobuf Timestamp holds
+  // (year 9999).
+  static constexpr absl::Time kEarliestStart = absl::UnixEpoch();
+  static absl::Time LatestStart() {
+    return absl::FromCivil(absl::CivilDay(3000, 1, 1), absl::UTCTimeZone());
+  }
 
   struct Options {
     std::optional<absl::Time> start;  // the first reading; nullopt: now
@@ -40,11 +47,18 @@ class ServerClock final : public core::Clock {
   // The wall clock.
   ServerClock() = default;
 
-  // INVALID_ARGUMENT if the speed is not a number in [kMinSpeed, kMaxSpeed].
+  // INVALID_ARGUMENT if the speed is not a number in [kMinSpeed, kMaxSpeed], or the start
+  // not in [kEarliestStart, LatestStart()).
   [[nodiscard]] static absl::StatusOr<ServerClock> Create(const Options& options) {
     if (!std::isfinite(options.speed) || options.speed < kMinSpeed || options.speed > kMaxSpeed) {
       return absl::InvalidArgumentError(absl::StrCat(
           "clock speed ", options.speed, " is not between ", kMinSpeed, " and ", kMaxSpeed));
+    }
+    if (options.start.has_value() &&
+        (*options.start < kEarliestStart || *options.start >= LatestStart())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "clock start ", absl::FormatTime(absl::RFC3339_sec, *options.start, absl::UTCTimeZone()),
+          " is not between 1970-01-01 and 3000-01-01"));
     }
     ServerClock clock;
     if (options.start.has_value() || options.speed != 1) {

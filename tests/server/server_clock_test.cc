@@ -78,13 +78,28 @@ TEST_CASE("RealTimeUntil divides the clock time still to run by the speed") {
 
 TEST_CASE("a speed that is not a number in range is refused") {
   for (const double speed :
-       {0.0, -1.0, 0.0009, 100'001.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+       {0.0, -1.0, 0.0009, 10'001.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
     INFO(speed);
     const absl::StatusOr<ServerClock> clock = ServerClock::Create({std::nullopt, speed});
     CHECK(clock.status().code() == absl::StatusCode::kInvalidArgument);
   }
   CHECK(ServerClock::Create({std::nullopt, ServerClock::kMinSpeed}).ok());
   CHECK(ServerClock::Create({std::nullopt, ServerClock::kMaxSpeed}).ok());
+}
+
+TEST_CASE("a start before 1970 or from the year 3000 is refused") {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  for (const absl::Time start :
+       {absl::UnixEpoch() - absl::Seconds(1), absl::FromCivil(absl::CivilDay(1, 1, 1), utc),
+        absl::FromCivil(absl::CivilDay(3000, 1, 1), utc), absl::InfiniteFuture(),
+        absl::InfinitePast()}) {
+    INFO(start);
+    const absl::StatusOr<ServerClock> clock = ServerClock::Create({start, 1});
+    CHECK(clock.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(clock.status().message()), Catch::Contains("clock start"));
+  }
+  CHECK(ServerClock::Create({absl::UnixEpoch(), 1}).ok());
+  CHECK(ServerClock::Create({ServerClock::LatestStart() - absl::Seconds(1), 1}).ok());
 }
 
 }  // namespace

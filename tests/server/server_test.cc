@@ -1391,19 +1391,21 @@ queues {
 }
 
 TEST_CASE("acdd refuses a clock it cannot run", "[server]") {
+  // Each: the flag, its value, what the refusal says.
   for (const std::vector<std::string>& flags : std::vector<std::vector<std::string>>{
-           {"--clock-speed", "0"},
-           {"--clock-speed", "-2"},
-           {"--clock-speed", "nan"},
-           {"--clock-speed", "1e9"},
-           {"--clock-start", "2026-11-23 07:00"},
-           {"--clock-start", "tomorrow"}}) {
-    std::vector<std::string> argv = {ACDD_PATH, "--listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), flags.begin(), flags.end());
+           {"--clock-speed", "0", "clock speed 0 is not between"},
+           {"--clock-speed", "-2", "clock speed -2 is not between"},
+           {"--clock-speed", "nan", "clock speed nan is not between"},
+           {"--clock-speed", "1e9", "clock speed 1e+09 is not between"},
+           {"--clock-start", "2026-11-23 07:00", "not an RFC 3339 time"},
+           {"--clock-start", "tomorrow", "not an RFC 3339 time"},
+           {"--clock-start", "0001-01-01T00:00:00Z", "is not between 1970-01-01 and 3000-01-01"},
+           {"--clock-start", "9999-12-31T00:00:00Z", "is not between 1970-01-01 and 3000-01-01"}}) {
+    std::vector<std::string> argv = {ACDD_PATH, "--listen", "127.0.0.1:0", flags[0], flags[1]};
     const CommandResult result = RunCommand(argv, absl::Seconds(10), /*with_stderr=*/true);
     INFO(flags[0] << " " << flags[1] << ": " << result.output);
     CHECK(result.exit_code == 2);
-    CHECK_THAT(result.output, Catch::Contains(flags[0]));
+    CHECK_THAT(result.output, Catch::Contains(flags[0]) && Catch::Contains(flags[2]));
     CHECK_THAT(result.output, !Catch::Contains("listening on"));
   }
 }
