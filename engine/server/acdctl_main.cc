@@ -25,6 +25,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -222,8 +223,9 @@ class Client {
   }
 
   // Redraws the wallboard from a fresh snapshot when events have arrived, at most 4 times
-  // a second (a reader thread takes the events; this thread draws); with --json prints
-  // every event instead.
+  // a second, and once a second in a quiet spell, so that waits and the clock move on (a
+  // reader thread takes the events; this thread draws); with --json prints every event
+  // instead.
   void Watch(uint64_t after) {
     grpc::ClientContext context;
     acd::v1::WatchEventsRequest request;
@@ -250,17 +252,23 @@ class Client {
       }
       ended = true;
     });
+    std::optional<std::chrono::steady_clock::time_point> drawn;  // the last draw
     while (!ended.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
       acd::v1::Event shown;
+      bool news = false;
+      const auto now = std::chrono::steady_clock::now();
+      const bool quiet_second = drawn.has_value() && now - *drawn >= std::chrono::seconds(1);
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (!fresh) continue;
+        if (!fresh && !quiet_second) continue;
+        news = fresh;
         fresh = false;
         shown = last;
       }
+      drawn = now;
       acd::v1::Snapshot snapshot;
-      if (shown.type() == acd::v1::SNAPSHOT) {
+      if (news && shown.type() == acd::v1::SNAPSHOT) {
         snapshot = shown.snapshot();
       } else {
         grpc::ClientContext snap_context;

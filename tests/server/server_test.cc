@@ -27,8 +27,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "acd/v1/admin.grpc.pb.h"
@@ -1815,6 +1818,28 @@ TEST_CASE("health and server reflection are served", "[server]") {
                               "acd.v1.Admin", "grpc.health.v1.Health"}) {
     CHECK_THAT(reply, Catch::Contains(service));
   }
+}
+
+TEST_CASE("acdctl watch redraws in a quiet spell, so the longest wait moves on", "[server]") {
+  AcddProcess acdd;
+  Api api(acdd.target());
+  REQUIRE(api.Enqueue("c-1").ok());  // nobody to answer it, and no event after it
+  // acdctl watch runs until it is stopped: RunCommand keeps what it printed in 5 s.
+  const CommandResult watch =
+      RunCommand({ACDCTL_PATH, "--target", acdd.target(), "watch"}, absl::Seconds(5));
+  // The longest wait shown in each drawing of the board ("general  1  3s ...").
+  std::vector<int> longest;
+  for (absl::string_view line : absl::StrSplit(watch.output, '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    int seconds = 0;
+    if (fields.size() > 2 && fields[0] == "general" &&
+        absl::SimpleAtoi(absl::StripSuffix(fields[2], "s"), &seconds)) {
+      longest.push_back(seconds);
+    }
+  }
+  INFO(watch.output);
+  REQUIRE(longest.size() >= 3);  // drawn once a second; about 5 times
+  CHECK(longest.back() > longest.front());
 }
 
 TEST_CASE("acdctl drives the server", "[server]") {
