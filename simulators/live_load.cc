@@ -467,7 +467,7 @@ absl::Status Load::Arrive(int planned) {
   c.handle_seconds = DrawSeconds(a.handle_time(), random);
   if (a.has_patience()) c.patience_seconds = DrawSeconds(a.patience(), random);
   const double language_draw = random.NextDouble();
-  random.NextDouble();  // the callback draw of acd-sim run
+  const double callback_draw = random.NextDouble();  // as acd-sim run draws it
 
   v1::EnqueueContactRequest request;
   request.set_contact_id(c.id);
@@ -498,8 +498,27 @@ absl::Status Load::Arrive(int planned) {
   ++waiting_;
   const int64_t index = static_cast<int64_t>(contacts_.size());
   contact_index_[c.id] = index;
-  // A closed queue may take a voice caller as a CALLBACK: nobody is on the line to hang up.
-  if (c.patience_seconds.has_value() && response.channel() != v1::CALLBACK) {
+  // A closed queue may take a voice caller as a CALLBACK; a waiting one offered a callback
+  // (the queue's EWT threshold) takes it with the scenario's share, as in acd-sim run.
+  // Either way nobody is on the line to hang up.
+  bool callback = response.channel() == v1::CALLBACK;
+  if (!callback && response.state() == v1::WAITING && response.callback_offered() &&
+      callback_draw < a.callback_accept_share()) {
+    v1::RequestCallbackRequest ask;
+    ask.set_contact_id(c.id);
+    v1::ContactStatus taken;
+    const grpc::Status cb = Call("Gateway.RequestCallback", [&](grpc::ClientContext* ctx) {
+      return gateway_->RequestCallback(ctx, ask, &taken);
+    });
+    // FAILED_PRECONDITION: an agent was offered the call meanwhile (the server decides in
+    // real time), so the caller stays on the line.
+    if (!cb.ok() && cb.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
+      return Failed(absl::StrCat("RequestCallback(", c.id, ")"), cb);
+    }
+    callback = cb.ok();
+  }
+  if (callback) ++result_.callbacks;
+  if (c.patience_seconds.has_value() && !callback) {
     Schedule(c.arrived + Scaled(*c.patience_seconds), Action::Kind::kPatienceEnds, index);
   }
   contacts_.push_back(std::move(c));
@@ -909,6 +928,7 @@ nlohmann::ordered_json LoadResultToJson(const Scenario& scenario, const LoadOpti
   j["refused"] = r.refused;
   j["refused_closed"] = r.refused_closed;
   j["refused_full"] = r.refused_full;
+  j["callbacks"] = r.callbacks;
   j["handled"] = r.handled;
   j["service_level"] = r.service_level;
   j["asa_s"] = r.asa_seconds;
@@ -946,9 +966,9 @@ std::string LoadResultToText(const Scenario& scenario, const LoadOptions& option
                         options.target, options.speed, r.wall_seconds);
   absl::StrAppendFormat(&out,
                         "offered %d  answered %d  abandoned %d  waiting at end %d  refused %d "
-                        "(closed %d, full %d)\n",
+                        "(closed %d, full %d)  callbacks %d\n",
                         r.offered, r.answered, r.abandoned, r.waiting_at_end, r.refused,
-                        r.refused_closed, r.refused_full);
+                        r.refused_closed, r.refused_full, r.callbacks);
   absl::StrAppendFormat(&out,
                         "service level %.1f%%  ASA %.1f s  abandon rate %.1f%%  missed offers "
                         "%d  late accepts %d\n",

@@ -16,7 +16,8 @@
 // slower than the load (at real time, say), the agents end wrap-up themselves
 // (AgentDesk.EndWrapUp) after the queue's wrap-up / X, but offer timeouts and max-wait
 // overflows then weigh more than in `acd-sim run`, and the hours are those of the server's
-// own time. Callback offers are not taken in this mode.
+// own time. A caller offered a callback takes it with its stream's share, as in
+// `acd-sim run` (Gateway.RequestCallback).
 //
 // Threads: one director thread (the caller) owns every piece of state and makes every
 // RPC; one reader thread per agent reads its WatchOffers stream and hands updates to the
@@ -66,6 +67,9 @@ struct LoadResult {
   int64_t refused = 0;         // EnqueueContact refused: refused_closed + refused_full
   int64_t refused_closed = 0;  // FAILED_PRECONDITION: the queue was closed (hours, by hand)
   int64_t refused_full = 0;    // RESOURCE_EXHAUSTED: the queue (or the server) was full
+  // Voice callers who became callbacks: taken so by a closed queue, or offered one (EWT
+  // over the queue's threshold) and among its stream's callback_accept_share.
+  int64_t callbacks = 0;
   int64_t answered = 0;
   int64_t answered_within_threshold = 0;
   int64_t abandoned = 0;

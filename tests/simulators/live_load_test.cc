@@ -51,6 +51,23 @@ LoadResult Play(const Scenario& scenario, LoadOptions options, const testing::Ac
   return *std::move(r);
 }
 
+// acdd's flags (after `first`) for a clock in step with the smoke scenario played at 60x:
+// it starts on Monday 2026-11-23 at 10:00 Eastern.
+std::vector<std::string> OnSmokeClock(std::vector<std::string> first = {}) {
+  for (const char* flag : {"--clock-start", "2026-11-23T10:00:00-05:00", "--clock-speed", "60"}) {
+    first.push_back(flag);
+  }
+  return first;
+}
+
+// The load at 60x, waiting at most `drain_s` (real seconds) for contacts to end.
+LoadOptions AtSixty(double drain_s) {
+  LoadOptions options;
+  options.speed = 60;
+  options.drain_seconds_max = drain_s;
+  return options;
+}
+
 // Every contact ended one way and the server counted the same.
 void CheckAccounted(const LoadResult& r) {
   CHECK(r.offered == r.answered + r.abandoned + r.waiting_at_end);
@@ -113,10 +130,8 @@ TEST_CASE("against a server on the scenario's clock the server's own timers end 
           "[sim][server]") {
   Scenario scenario = SmokeScenario(absl::Minutes(4));
   // The smoke scenario starts on Monday 2026-11-23 at 10:00 Eastern.
-  testing::AcddProcess acdd({"--clock-start", "2026-11-23T10:00:00-05:00", "--clock-speed", "60"});
-  LoadOptions options;
-  options.speed = 60;
-  options.drain_seconds_max = 2;
+  testing::AcddProcess acdd(OnSmokeClock());
+  const LoadOptions options = AtSixty(2);
   const LoadResult r = Play(scenario, options, acdd, "inStep");
   CHECK(r.server_clock_speed == 60);
   CHECK(r.server_clock_in_step);
@@ -155,9 +170,7 @@ class RulesFile {
 TEST_CASE("refused contacts are counted by cause: queue closed, queue full", "[sim][server]") {
   Scenario scenario = SmokeScenario(absl::Minutes(2));
   scenario.proto.clear_roster();  // nobody answers: the backlog grows
-  LoadOptions options;
-  options.speed = 60;
-  options.drain_seconds_max = 0.5;
+  const LoadOptions options = AtSixty(0.5);
   SECTION("closed: the queue opens on Sundays only, and the scenario is a Monday") {
     RulesFile rules(R"(skills: "general"
 queues {
@@ -170,8 +183,7 @@ queues {
   }
 }
 )");
-    testing::AcddProcess acdd({"--rules", rules.path(), "--clock-start",
-                               "2026-11-23T10:00:00-05:00", "--clock-speed", "60"});
+    testing::AcddProcess acdd(OnSmokeClock({"--rules", rules.path()}));
     const LoadResult r = Play(scenario, options, acdd, "closed");
     CHECK(r.offered == 0);
     CHECK(r.refused > 0);
@@ -218,16 +230,43 @@ queues {
   requirements { skill: "general" }
 }
 )");
-  testing::AcddProcess acdd({"--rules", rules.path(), "--clock-start", "2026-11-23T10:00:00-05:00",
-                             "--clock-speed", "60"});
-  LoadOptions options;
-  options.speed = 60;
-  options.drain_seconds_max = 0.5;
-  const LoadResult r = Play(scenario, options, acdd, "overflow");
+  testing::AcddProcess acdd(OnSmokeClock({"--rules", rules.path()}));
+  const LoadResult r = Play(scenario, AtSixty(0.5), acdd, "overflow");
   CHECK(r.server_clock_in_step);
   CHECK(r.offered > 0);
   CHECK(r.answered == 0);
   CheckAccounted(r);
+}
+
+TEST_CASE("callers offered a callback take it with the scenario's share", "[sim][server]") {
+  Scenario scenario = SmokeScenario(absl::Minutes(2));
+  scenario.proto.clear_roster();  // nobody answers, so every waiting voice caller is offered one
+  RulesFile rules(R"(skills: "general"
+queues {
+  name: "general"
+  channels: [VOICE, CALLBACK, CHAT]
+  requirements { skill: "general" }
+  callback_offer_ewt_seconds: 60
+}
+)");
+  testing::AcddProcess acdd(OnSmokeClock({"--rules", rules.path()}));
+  const LoadOptions options = AtSixty(0.5);
+  SECTION("everyone takes it: no voice caller is left on the line to hang up") {
+    scenario.proto.mutable_arrivals(0)->set_callback_accept_share(1);  // the voice stream
+    const LoadResult r = Play(scenario, options, acdd, "callbackAll");
+    const int64_t requests = CallsTo(r, "Gateway.RequestCallback");
+    CHECK(requests > 0);
+    CHECK(r.callbacks == requests);
+    CHECK(r.abandoned == 0);  // chats have no patience; voice callers now wait for the call
+    CheckAccounted(r);
+  }
+  SECTION("nobody takes it: voice callers hang up as before") {
+    scenario.proto.mutable_arrivals(0)->set_callback_accept_share(0);
+    const LoadResult r = Play(scenario, options, acdd, "callbackNone");
+    CHECK(CallsTo(r, "Gateway.RequestCallback") == 0);
+    CHECK(r.callbacks == 0);
+    CheckAccounted(r);
+  }
 }
 
 }  // namespace
