@@ -44,6 +44,7 @@
 #include "acd/v1/agent_desk.grpc.pb.h"
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
+#include "engine/server/timestamp.h"
 #include "routing_rules/rules_loader.h"
 
 namespace {
@@ -143,9 +144,8 @@ void PrintAgent(const acd::v1::AgentStatus& a, const Options& options) {
 // The server's clock as of the snapshot (in the local time zone, or TZ's), with its speed
 // when acdd runs a faster clock (--clock-speed) for a demo or a load test.
 std::string ServerTime(const acd::v1::Snapshot& s) {
-  const absl::Time time =
-      absl::FromUnixSeconds(s.time().seconds()) + absl::Nanoseconds(s.time().nanos());
-  std::string out = absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", time, absl::LocalTimeZone());
+  std::string out = absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", acd::server::FromProto(s.time()),
+                                     absl::LocalTimeZone());
   if (s.clock_speed() > 0 && s.clock_speed() != 1) {
     absl::StrAppendFormat(&out, " (clock at %gx)", s.clock_speed());
   }

@@ -143,20 +143,6 @@ absl::StatusOr<core::LoginRequest> FromProto(const v1::LoginRequest& request,
   return out;
 }
 
-void ToProto(absl::Time in, google::protobuf::Timestamp* out) {
-  // In microseconds, as the core keeps time: an int64 of them spans Timestamp's whole range
-  // (years 1 to 9999), where nanoseconds would stop at 1677 and 2262.
-  const int64_t micros = absl::ToUnixMicros(in);
-  int64_t seconds = micros / 1'000'000;
-  int64_t rest = micros % 1'000'000;
-  if (rest < 0) {
-    rest += 1'000'000;
-    --seconds;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1'000));
-}
-
 void ToProto(const core::ContactStatus& in, v1::ContactStatus* out) {
   out->set_contact_id(in.contact_id);
   out->set_queue(in.queue);

@@ -18,6 +18,7 @@
 #include "engine/core/config.h"
 #include "engine/core/engine.h"
 #include "engine/core/event.h"
+#include "engine/server/timestamp.h"  // ToProto(absl::Time, Timestamp*) and back
 
 namespace acd::server {
 
@@ -51,8 +52,6 @@ void ToProto(const core::EngineSnapshot& in, absl::Duration window, double clock
 // Writes every field an engine event has (not `snapshot`): `out` may be reused.
 void ToProto(const core::Event& in, v1::Event* out);
 void ToProto(const core::EngineConfig& in, v1::GetRulesResponse* out);
-// Whole microseconds (as the core keeps time), rounded down.
-void ToProto(absl::Time in, google::protobuf::Timestamp* out);
 
 }  // namespace acd::server
 

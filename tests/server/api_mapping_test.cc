@@ -1,4 +1,4 @@
-// Core values to wire messages: times become protobuf Timestamps.
+// Core values to wire messages: times become protobuf Timestamps, and back.
 #include "engine/server/api_mapping.h"
 
 #include <catch2/catch.hpp>
@@ -38,6 +38,8 @@ TEST_CASE("a time becomes whole seconds and the nanoseconds past them, over Time
     const google::protobuf::Timestamp t = Stamp(c.time);
     CHECK(t.seconds() == c.seconds);
     CHECK(t.nanos() == c.nanos);
+    // And back, to the whole microsecond (all but the last case are whole microseconds).
+    CHECK(FromProto(t) == absl::FromUnixMicros(absl::ToUnixMicros(c.time)));
   }
 }
 

@@ -38,6 +38,7 @@
 #include "acd/v1/agent_desk.grpc.pb.h"
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
+#include "engine/server/timestamp.h"
 #include "tests/server/acdd_process.h"
 
 namespace acd::testing {
@@ -1309,10 +1310,7 @@ queues { name: "supervisors" requirements { skill: "general" } }
 }
 
 // The server's clock read off a snapshot.
-absl::Time SnapshotTime(Api& api) {
-  const v1::Snapshot s = api.Snapshot();
-  return absl::FromUnixSeconds(s.time().seconds()) + absl::Nanoseconds(s.time().nanos());
-}
+absl::Time SnapshotTime(Api& api) { return server::FromProto(api.Snapshot().time()); }
 
 TEST_CASE("acdd's clock can start at a given time and run faster: hours and timers follow it",
           "[server]") {
