@@ -28,6 +28,7 @@
 #include "acd/v1/gateway.grpc.pb.h"
 #include "acd/v1/supervisor.grpc.pb.h"
 #include "engine/core/random.h"
+#include "engine/server/timestamp.h"
 
 namespace acd::sim {
 namespace {
@@ -299,10 +300,10 @@ class Load {
   absl::Status Login(int agent);
   absl::Status SetState(int agent, v1::AgentState state, const std::string& reason);
   absl::Status Logout(int agent);
-  // The server's counters since it started, all queues; and, if `clock` is given, its
-  // clock's reading and speed (clock->time(), clock->clock_speed()).
+  // The server's counters since it started, all queues; and, if `read` is given, the
+  // snapshot they came from (its clock's reading and speed).
   absl::Status ReadServer(int64_t* offered, int64_t* answered, int64_t* abandoned, int* waiting,
-                          v1::Snapshot* clock = nullptr);
+                          v1::Snapshot* read = nullptr);
   // Fills result_.server_clock_* from a snapshot read from `read_from` to `read_to`, for a
   // run whose first scenario second began at wall_start_.
   void NoteServerClock(const v1::Snapshot& snapshot, Clock::time_point read_from,
@@ -707,7 +708,7 @@ absl::Status Load::Handle(const Action& a) {
 }
 
 absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* abandoned, int* waiting,
-                              v1::Snapshot* clock) {
+                              v1::Snapshot* read) {
   v1::SnapshotRequest request;
   v1::Snapshot snapshot;
   grpc::Status st = Call("Supervisor.GetSnapshot", [&](grpc::ClientContext* ctx) {
@@ -725,10 +726,7 @@ absl::Status Load::ReadServer(int64_t* offered, int64_t* answered, int64_t* aban
     *abandoned += q.since_start().abandoned();
     *waiting += q.waiting() + q.in_offer();
   }
-  if (clock != nullptr) {
-    *clock->mutable_time() = snapshot.time();
-    clock->set_clock_speed(snapshot.clock_speed());
-  }
+  if (read != nullptr) *read = std::move(snapshot);
   return absl::OkStatus();
 }
 
@@ -736,8 +734,7 @@ void Load::NoteServerClock(const v1::Snapshot& snapshot, Clock::time_point read_
                            Clock::time_point read_to) {
   // A server before Snapshot.clock_speed says 0: it ran the wall clock.
   const double speed = snapshot.clock_speed() > 0 ? snapshot.clock_speed() : 1;
-  const absl::Time read =
-      absl::FromUnixSeconds(snapshot.time().seconds()) + absl::Nanoseconds(snapshot.time().nanos());
+  const absl::Time read = server::FromProto(snapshot.time());
   // The reading was taken about half-way through the call; the server's clock has run on
   // at its speed from then until the scenario began.
   const Clock::time_point read_at = read_from + (read_to - read_from) / 2;

@@ -79,37 +79,22 @@ void CheckAccounted(const LoadResult& r) {
 }
 
 TEST_CASE("a scenario played against acdd loses no contact", "[sim][server]") {
-  absl::StatusOr<Scenario> scenario = LoadScenarioFile(
-      std::string(ACD_SOURCE_DIR) + "/simulators/scenarios/general_smoke.textproto");
-  INFO(scenario.status());
-  REQUIRE(scenario.ok());
   // Four minutes of the smoke scenario at 60x: about 20 contacts in 4 s.
-  scenario->duration = absl::Minutes(4);
+  const Scenario scenario = SmokeScenario(absl::Minutes(4));
+  INFO("seed " << scenario.proto.seed());
   testing::AcddProcess acdd;
-  LoadOptions options;
-  options.target = acdd.target();
-  options.speed = 60;
-  options.drain_seconds_max = 2;
-  options.id_prefix = "loadtest";
-  absl::StatusOr<LoadResult> r = RunLoad(*scenario, options);
-  INFO("seed " << scenario->proto.seed() << ": " << r.status());
-  REQUIRE(r.ok());
-  INFO(LoadResultToText(*scenario, options, *r));
-  CHECK(r->offered > 5);
-  CHECK(r->refused == 0);
-  CHECK(r->answered > 0);
-  CHECK(r->offered == r->answered + r->abandoned + r->waiting_at_end);
-  // The server saw the same contacts end the same way.
-  CHECK(r->server_offered == r->offered);
-  CHECK(r->server_answered == r->answered);
-  CHECK(r->server_abandoned == r->abandoned);
-  CHECK(r->server_waiting_at_end == r->waiting_at_end);
-  CHECK(r->handled == r->answered);
+  const LoadOptions options = AtSixty(2);
+  const LoadResult r = Play(scenario, options, acdd, "loadtest");
+  CHECK(r.offered > 5);
+  CHECK(r.refused == 0);
+  CHECK(r.answered > 0);
+  CheckAccounted(r);  // the server saw the same contacts end the same way
+  CHECK(r.handled == r.answered);
   bool saw_enqueue = false;
-  for (const RpcLatency& l : r->rpcs) {
+  for (const RpcLatency& l : r.rpcs) {
     if (l.method == "Gateway.EnqueueContact") {
       saw_enqueue = true;
-      CHECK(l.calls == r->offered);
+      CHECK(l.calls == r.offered);
       CHECK(l.errors == 0);
       CHECK(l.p50_ms <= l.p99_ms);
     }
@@ -117,12 +102,12 @@ TEST_CASE("a scenario played against acdd loses no contact", "[sim][server]") {
   CHECK(saw_enqueue);
   // acdd ran the wall clock, at real time: not the scenario's, so the agents ended their
   // wrap-ups themselves (the server's would have lasted 60 times too long).
-  CHECK(r->server_clock_speed == 1);
-  CHECK_FALSE(r->server_clock_in_step);
-  CHECK_THAT(LoadResultToText(*scenario, options, *r),
+  CHECK(r.server_clock_speed == 1);
+  CHECK_FALSE(r.server_clock_in_step);
+  CHECK_THAT(LoadResultToText(scenario, options, r),
              Catch::Contains("server clock: NOT the scenario's") &&
                  Catch::Contains("--clock-start 2026-11-23T10:00:00-05:00 --clock-speed 60"));
-  if (r->handled > 1) CHECK(CallsTo(*r, "AgentDesk.EndWrapUp") > 0);
+  if (r.handled > 1) CHECK(CallsTo(r, "AgentDesk.EndWrapUp") > 0);
   CHECK(acdd.Stop(SIGTERM) == 0);
 }
 
